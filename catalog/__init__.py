@@ -1,0 +1,1 @@
+"""The desired state of a Glance image catalog: load, validate and model manifests. No network."""

@@ -1,0 +1,146 @@
+"""Semantic checks that JSON Schema cannot express, run on one schema-checked document."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from catalog.diagnostics import Diagnostic
+from catalog.locate import diagnostic_at
+from catalog.yamldoc import ParsedDocument
+
+_IMAGE_FIELDS = (
+    "name",
+    "visibility",
+    "protected",
+    "min_disk",
+    "min_ram",
+    "disk_format",
+    "container_format",
+    "tags",
+)
+_COMPUTED = ("checksum", "os_hash_algo", "os_hash_value", "size", "virtual_size")
+_MANAGED = (
+    "status",
+    "owner",
+    "id",
+    "stores",
+    "locations",
+    "direct_url",
+    "created_at",
+    "updated_at",
+    "file",
+    "schema",
+    "self",
+    "os_hidden_at",
+)
+
+
+def reserved_property_hint(key: str) -> str | None:
+    """Why ``key`` cannot be a custom property, or None when it can."""
+    if key == "os_hidden":
+        return "use the image field 'hidden'"
+    if key in _IMAGE_FIELDS:
+        return f"use the image field '{key}'"
+    if key in _COMPUTED:
+        return "Glance computes it from the data; give source.checksum instead"
+    if key in _MANAGED or key.startswith("os_glance"):
+        return "Glance manages it"
+    if key.startswith("glance_catalog"):
+        return "glance-catalog keeps its own bookkeeping under this prefix"
+    if key.startswith("owner_specified.openstack."):
+        return "openstacksdk manages it"
+    return None
+
+
+def document_diagnostics(document: ParsedDocument, manifest_dir: Path) -> Iterator[Diagnostic]:
+    body = document.value
+    if not isinstance(body, dict):
+        return
+    defaults = body.get("defaults")
+    if isinstance(defaults, dict):
+        yield from _fields_diagnostics(document, ("defaults",), defaults)
+    images = body.get("images")
+    if not isinstance(images, list):
+        return
+    for index, image in enumerate(images):
+        if not isinstance(image, dict):
+            continue
+        yield from _fields_diagnostics(document, ("images", index), image)
+        source = image.get("source")
+        if isinstance(source, dict):
+            yield from _source_diagnostics(
+                document, ("images", index, "source"), source, manifest_dir
+            )
+
+
+def _fields_diagnostics(
+    document: ParsedDocument, path: tuple[str | int, ...], fields: dict[str, Any]
+) -> Iterator[Diagnostic]:
+    properties = fields.get("properties")
+    if isinstance(properties, dict):
+        for key in properties:
+            hint = reserved_property_hint(str(key))
+            if hint is not None:
+                yield diagnostic_at(
+                    document,
+                    (*path, "properties", key),
+                    f"'{key}' is not a custom property",
+                    hint,
+                    key=True,
+                )
+    tags = fields.get("tags")
+    if isinstance(tags, list):
+        seen: set[object] = set()
+        for index, tag in enumerate(tags):
+            if isinstance(tag, str) and tag.startswith("glance-catalog:"):
+                yield diagnostic_at(
+                    document,
+                    (*path, "tags", index),
+                    f"'{tag}' is glance-catalog's ownership marker",
+                    "the tool adds it itself; remove it",
+                )
+            if isinstance(tag, str) and tag in seen:
+                yield diagnostic_at(document, (*path, "tags", index), f"duplicate tag '{tag}'")
+            seen.add(tag)
+
+
+def _source_diagnostics(
+    document: ParsedDocument,
+    path: tuple[str | int, ...],
+    source: dict[str, Any],
+    manifest_dir: Path,
+) -> Iterator[Diagnostic]:
+    has_url, has_file = "url" in source, "file" in source
+    if has_url == has_file:
+        yield diagnostic_at(
+            document,
+            path,
+            "give exactly one of url and file" if has_url else "give one of url and file",
+            "a source is either an http(s) URL or a local file",
+        )
+    if has_url and "checksum" not in source:
+        yield diagnostic_at(
+            document,
+            path,
+            "a url source needs a checksum",
+            "add checksum: sha256:<hex> (sha256sum prints it)",
+        )
+    if source.get("method") == "web-download" and has_file:
+        yield diagnostic_at(
+            document,
+            (*path, "method"),
+            "web-download needs a url source",
+            "Glance can only pull from a URL; use method: upload for a file",
+        )
+    file = source.get("file")
+    if isinstance(file, str) and file:
+        resolved = (manifest_dir / file).resolve()
+        if not resolved.is_file():
+            yield diagnostic_at(
+                document,
+                (*path, "file"),
+                f"no such file: {resolved}",
+                "file is relative to the manifest's folder",
+            )

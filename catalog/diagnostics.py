@@ -1,0 +1,59 @@
+"""Diagnostic: one problem found in a manifest, at a file position, and its text and JSON forms."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+
+from catalog.errors import GlanceCatalogError
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    """One problem in a manifest.
+
+    ``line`` and ``column`` are 1-based and always set; ``image`` names the image the problem
+    belongs to, when it belongs to one; ``path`` is the dotted path inside that image (or inside
+    the document when ``image`` is None); ``hint`` says how to fix it, when we know.
+    """
+
+    file: str
+    line: int
+    column: int
+    image: str | None
+    path: str
+    message: str
+    hint: str | None = None
+
+    def as_text(self) -> str:
+        parts = [f"{self.file}:{self.line}:{self.column}: "]
+        if self.image is not None:
+            parts.append(f"image '{self.image}': ")
+        if self.path:
+            parts.append(f"{self.path}: ")
+        parts.append(self.message)
+        if self.hint:
+            parts.append(f" (hint: {self.hint})")
+        return "".join(parts).replace("\n", " ")
+
+
+def sort_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    return sorted(set(diagnostics))
+
+
+def diagnostics_as_json(diagnostics: Iterable[Diagnostic]) -> str:
+    return json.dumps(
+        {"valid": False, "errors": [asdict(d) for d in diagnostics]} if diagnostics else {},
+        indent=2,
+    )
+
+
+class ManifestInvalid(GlanceCatalogError):
+    """The manifests have problems; ``diagnostics`` lists every one, sorted by file and line."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic]) -> None:
+        self.diagnostics: tuple[Diagnostic, ...] = tuple(sort_diagnostics(diagnostics))
+        count = len(self.diagnostics)
+        summary = f"{count} error{'s' if count != 1 else ''} in the manifest; nothing was changed"
+        super().__init__(*(d.as_text() for d in self.diagnostics), summary)

@@ -1,0 +1,254 @@
+"""Load manifests: files -> YAML with positions -> schema and semantic checks -> Catalog.
+
+Every problem in every file is collected before anything is reported; a catalog is returned only
+when there is none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from catalog.checks import document_diagnostics
+from catalog.diagnostics import Diagnostic, ManifestInvalid, sort_diagnostics
+from catalog.locate import diagnostic_at
+from catalog.model import (
+    Catalog,
+    Checksum,
+    DesiredImage,
+    ImageSource,
+    ImageState,
+    TransferMethod,
+    Visibility,
+)
+from catalog.schema_errors import schema_diagnostics
+from catalog.yamldoc import ParsedDocument, parse_document
+
+MANIFEST_SUFFIXES = (".yaml", ".yml")
+# Built-in defaults: Glance's own default visibility is shared; a catalog should not inherit it.
+BUILTIN_DEFAULTS: dict[str, Any] = {
+    "container_format": "bare",
+    "visibility": "private",
+    "protected": False,
+    "hidden": False,
+    "min_disk": 0,
+    "min_ram": 0,
+    "state": "active",
+}
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """Either a catalog (and no diagnostics) or every diagnostic found (and no catalog)."""
+
+    catalog: Catalog | None
+    diagnostics: tuple[Diagnostic, ...]
+    files: tuple[Path, ...]
+
+
+def load_catalog(paths: Sequence[Path]) -> Catalog:
+    """The catalog the manifests at ``paths`` declare; raises ManifestInvalid with every error."""
+    result = check_catalog(paths)
+    if result.catalog is None:
+        raise ManifestInvalid(result.diagnostics)
+    return result.catalog
+
+
+def manifest_files(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
+    files: list[Path] = []
+    problems: list[Diagnostic] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(
+                p for p in path.iterdir() if p.suffix in MANIFEST_SUFFIXES and p.is_file()
+            )
+            if not found:
+                problems.append(
+                    Diagnostic(
+                        str(path), 1, 1, None, "", "no *.yaml or *.yml manifest in this folder"
+                    )
+                )
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            problems.append(Diagnostic(str(path), 1, 1, None, "", "no such file or folder"))
+    return files, problems
+
+
+def check_catalog(paths: Sequence[Path]) -> LoadResult:
+    files, problems = manifest_files(paths)
+    documents: list[ParsedDocument] = []
+    digest = hashlib.sha256()
+    for file in files:
+        raw = file.read_bytes()
+        digest.update(f"{file.name}\0{len(raw)}\0".encode())
+        digest.update(raw)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            problems.append(
+                Diagnostic(str(file), 1, 1, None, "", f"not UTF-8 text (byte {error.start})")
+            )
+            continue
+        document = parse_document(text, str(file))
+        problems.extend(document.diagnostics)
+        if document.diagnostics:
+            continue
+        problems.extend(schema_diagnostics(document))
+        problems.extend(document_diagnostics(document, file.resolve().parent))
+        documents.append(document)
+    problems.extend(_catalog_diagnostics(documents))
+    if problems or not documents:
+        return LoadResult(None, tuple(sort_diagnostics(problems)), tuple(files))
+    images, build_problems = _build_images(documents)
+    if build_problems:
+        return LoadResult(None, tuple(sort_diagnostics(build_problems)), tuple(files))
+    name = str(documents[0].value["catalog"])
+    catalog = Catalog(name, tuple(images), tuple(files), digest.hexdigest())
+    return LoadResult(catalog, (), tuple(files))
+
+
+def _catalog_diagnostics(documents: Iterable[ParsedDocument]) -> Iterable[Diagnostic]:
+    first_catalog: tuple[str, ParsedDocument] | None = None
+    first_defaults: ParsedDocument | None = None
+    first_names: dict[str, tuple[ParsedDocument, int]] = {}
+    for document in documents:
+        body = document.value
+        if not isinstance(body, dict):
+            continue
+        name = body.get("catalog")
+        if first_catalog is None:
+            first_catalog = (name, document)
+        elif name != first_catalog[0]:
+            yield diagnostic_at(
+                document,
+                ("catalog",),
+                f"catalog '{name}' differs from '{first_catalog[0]}' in {first_catalog[1].file}",
+                "all files of one catalog name the same catalog",
+            )
+        if "defaults" in body:
+            if first_defaults is not None:
+                yield diagnostic_at(
+                    document,
+                    ("defaults",),
+                    f"defaults are already given in {first_defaults.file}",
+                    "keep defaults in one file of the catalog",
+                    key=True,
+                )
+            else:
+                first_defaults = document
+        images = body.get("images")
+        for index, image in enumerate(images if isinstance(images, list) else []):
+            image_name = image.get("name") if isinstance(image, dict) else None
+            if not isinstance(image_name, str):
+                continue
+            if image_name in first_names:
+                other, other_index = first_names[image_name]
+                where = other.position(("images", other_index, "name"))
+                yield diagnostic_at(
+                    document,
+                    ("images", index, "name"),
+                    f"duplicate image name (first at {where})",
+                    "image names are unique across the catalog's files",
+                )
+            else:
+                first_names[image_name] = (document, index)
+
+
+def _merged_fields(defaults: dict[str, Any], image: dict[str, Any]) -> dict[str, Any]:
+    fields = {**BUILTIN_DEFAULTS, **defaults, **image}
+    fields["tags"] = sorted({*defaults.get("tags", []), *image.get("tags", [])})
+    fields["properties"] = {**defaults.get("properties", {}), **image.get("properties", {})}
+    fields.setdefault("members", [])
+    return fields
+
+
+def _build_images(
+    documents: list[ParsedDocument],
+) -> tuple[list[DesiredImage], list[Diagnostic]]:
+    defaults: dict[str, Any] = next(
+        (doc.value["defaults"] for doc in documents if "defaults" in doc.value), {}
+    )
+    images: list[DesiredImage] = []
+    problems: list[Diagnostic] = []
+    for document in documents:
+        manifest_dir = Path(document.file).resolve().parent
+        for index, image in enumerate(document.value.get("images") or []):
+            fields = _merged_fields(defaults, image)
+            path = ("images", index)
+            state = ImageState(fields["state"])
+            if "disk_format" not in fields and state is not ImageState.ABSENT:
+                problems.append(
+                    diagnostic_at(
+                        document,
+                        path,
+                        "missing disk_format",
+                        "set disk_format on the image or in defaults (qcow2, raw, ...)",
+                    )
+                )
+                continue
+            if fields["members"] and fields["visibility"] != "shared":
+                problems.append(
+                    diagnostic_at(
+                        document,
+                        (*path, "members"),
+                        f"members need visibility: shared (this image is {fields['visibility']})",
+                        "set visibility: shared or remove members",
+                        key=True,
+                    )
+                )
+            if fields["members"]:
+                problems.append(
+                    diagnostic_at(
+                        document,
+                        (*path, "members"),
+                        "members are not managed by this version of glance-catalog yet",
+                        "remove members and share the image by hand for now",
+                        key=True,
+                    )
+                )
+            if state is ImageState.DEACTIVATED and "source" not in fields:
+                problems.append(
+                    diagnostic_at(
+                        document,
+                        (*path, "state"),
+                        "an image without a source cannot be deactivated",
+                        "Glance deactivates only images that have data; add a source",
+                    )
+                )
+            images.append(
+                DesiredImage(
+                    name=fields["name"],
+                    source=_source(fields.get("source"), manifest_dir),
+                    disk_format=fields.get("disk_format", "raw"),
+                    container_format=fields["container_format"],
+                    visibility=Visibility(fields["visibility"]),
+                    protected=fields["protected"],
+                    hidden=fields["hidden"],
+                    min_disk=fields["min_disk"],
+                    min_ram=fields["min_ram"],
+                    tags=frozenset(fields["tags"]),
+                    properties=dict(sorted(fields["properties"].items())),
+                    members=tuple(fields["members"]),
+                    state=state,
+                    position=document.position(path),
+                )
+            )
+    return images, problems
+
+
+def _source(source: dict[str, Any] | None, manifest_dir: Path) -> ImageSource | None:
+    if source is None:
+        return None
+    checksum = source.get("checksum")
+    file = source.get("file")
+    return ImageSource(
+        url=source.get("url"),
+        file=(manifest_dir / file).resolve() if file is not None else None,
+        checksum=Checksum.parse(checksum) if checksum is not None else None,
+        method=TransferMethod(source.get("method", "upload")),
+    )

@@ -1,0 +1,47 @@
+"""Name the image and dotted path that a document path points into, for diagnostics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from catalog.diagnostics import Diagnostic
+from catalog.yamldoc import JsonPath, ParsedDocument
+
+
+def image_name(document: ParsedDocument, path: JsonPath) -> str | None:
+    if len(path) < 2 or path[0] != "images" or not isinstance(path[1], int):
+        return None
+    images = document.value.get("images") if isinstance(document.value, dict) else None
+    if not isinstance(images, list) or path[1] >= len(images):
+        return None
+    image: Any = images[path[1]]
+    if isinstance(image, dict) and isinstance(image.get("name"), str):
+        return str(image["name"])
+    return f"#{path[1] + 1}"
+
+
+def dotted(path: JsonPath) -> str:
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def diagnostic_at(
+    document: ParsedDocument,
+    path: JsonPath,
+    message: str,
+    hint: str | None = None,
+    *,
+    key: bool = False,
+) -> Diagnostic:
+    """A diagnostic at ``path``: at its key when ``key`` is true, else at its value."""
+    position = document.position(path, key=key)
+    name = image_name(document, path)
+    relative = path[2:] if name is not None else path
+    return Diagnostic(
+        position.file, position.line, position.column, name, dotted(relative), message, hint
+    )

@@ -1,0 +1,123 @@
+"""Frozen dataclasses of the desired state. No I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+MARKER_PREFIX = "glance-catalog:"
+
+
+class Visibility(StrEnum):
+    PUBLIC = "public"
+    PRIVATE = "private"
+    SHARED = "shared"
+    COMMUNITY = "community"
+
+
+class ImageState(StrEnum):
+    ACTIVE = "active"
+    DEACTIVATED = "deactivated"
+    ABSENT = "absent"
+
+
+class TransferMethod(StrEnum):
+    UPLOAD = "upload"
+    WEB_DOWNLOAD = "web-download"
+
+
+class HashAlgorithm(StrEnum):
+    SHA256 = "sha256"
+    SHA512 = "sha512"
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where something stands in a manifest: 1-based line and column."""
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class Checksum:
+    """A digest of the source bytes; ``hexdigest`` is lower-case hex of the algorithm's length."""
+
+    algorithm: HashAlgorithm
+    hexdigest: str
+
+    def __str__(self) -> str:
+        return f"{self.algorithm.value}:{self.hexdigest}"
+
+    @classmethod
+    def parse(cls, text: str) -> Checksum:
+        algorithm, _, hexdigest = text.partition(":")
+        return cls(HashAlgorithm(algorithm.lower()), hexdigest.lower())
+
+
+@dataclass(frozen=True)
+class ImageSource:
+    """Where an image's bytes come from: exactly one of ``url`` and ``file`` is set.
+
+    ``file`` is absolute (resolved against the manifest's folder at load time).
+    ``checksum`` is required for a url and optional for a file.
+    """
+
+    url: str | None
+    file: Path | None
+    checksum: Checksum | None
+    method: TransferMethod = TransferMethod.UPLOAD
+
+    @property
+    def location(self) -> str:
+        return self.url if self.url is not None else str(self.file)
+
+
+@dataclass(frozen=True)
+class DesiredImage:
+    """One image as the manifest declares it, with defaults already merged.
+
+    ``properties`` holds string values only; ``tags`` never contains the catalog marker.
+    """
+
+    name: str
+    source: ImageSource | None
+    disk_format: str
+    container_format: str
+    visibility: Visibility
+    protected: bool
+    hidden: bool
+    min_disk: int
+    min_ram: int
+    tags: frozenset[str]
+    properties: Mapping[str, str]
+    members: tuple[str, ...]
+    state: ImageState
+    position: Position = field(compare=False)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """A whole validated catalog: image names are unique; ``digest`` hashes the manifests' bytes."""
+
+    name: str
+    images: tuple[DesiredImage, ...]
+    files: tuple[Path, ...]
+    digest: str
+
+    @property
+    def marker(self) -> str:
+        return marker_tag(self.name)
+
+    def image(self, name: str) -> DesiredImage | None:
+        return next((image for image in self.images if image.name == name), None)
+
+
+def marker_tag(catalog_name: str) -> str:
+    return f"{MARKER_PREFIX}{catalog_name}"

@@ -1,0 +1,35 @@
+"""Find the shipped JSON Schema (in a wheel or a checkout) and build its validator once."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+SCHEMA_FILE = "catalog-v1.json"
+
+
+def schema_path() -> Path:
+    """The schema file: inside the installed package, else the checkout's top-level schemas/."""
+    packaged = resources.files("catalog") / "schemas" / SCHEMA_FILE
+    if packaged.is_file():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parent.parent / "schemas" / SCHEMA_FILE
+
+
+@cache
+def load_schema() -> dict[str, Any]:
+    with schema_path().open(encoding="utf-8") as handle:
+        schema: dict[str, Any] = json.load(handle)
+    return schema
+
+
+@cache
+def validator() -> Draft202012Validator:
+    schema = load_schema()
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)

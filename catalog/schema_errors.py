@@ -1,0 +1,94 @@
+"""Turn JSON Schema errors into positioned diagnostics with messages a person can act on."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from typing import Any
+
+from jsonschema import ValidationError
+
+from catalog.diagnostics import Diagnostic
+from catalog.locate import diagnostic_at
+from catalog.schema import validator
+from catalog.yamldoc import JsonPath, ParsedDocument
+
+_PATTERN_MESSAGES: dict[str, tuple[str, str | None]] = {
+    "catalog": (
+        "must be 1 to 40 lower-case letters, digits or dashes, starting with a letter or digit",
+        None,
+    ),
+    "checksum": (
+        "must be sha256:<64 hex digits> or sha512:<128 hex digits>",
+        "compute it with sha256sum or sha512sum",
+    ),
+    "url": ("the URL scheme must be http or https", None),
+}
+
+_TYPE_NAMES = {
+    "string": "a string",
+    "integer": "a whole number",
+    "boolean": "true or false",
+    "object": "a mapping",
+    "array": "a list",
+}
+
+
+def schema_diagnostics(document: ParsedDocument) -> Iterator[Diagnostic]:
+    for error in validator().iter_errors(document.value):
+        yield from _translate(document, error)
+
+
+def _translate(document: ParsedDocument, error: ValidationError) -> Iterator[Diagnostic]:
+    path: JsonPath = tuple(error.absolute_path)
+    kind = error.validator
+    value: Any = error.instance
+    expected: Any = error.validator_value
+    schema: Any = error.schema
+    if kind == "additionalProperties":
+        allowed = sorted(schema.get("properties", {}))
+        for key in sorted(set(value) - set(allowed), key=str):
+            match = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+            known = f"did you mean '{match[0]}'?" if match else f"known keys: {', '.join(allowed)}"
+            yield diagnostic_at(document, (*path, key), f"unknown key '{key}'", known, key=True)
+        return
+    if kind == "required":
+        missing = [name for name in expected if name not in value]
+        for name in missing:
+            yield diagnostic_at(document, path, f"missing required key '{name}'")
+        return
+    if kind == "type":
+        wanted = _TYPE_NAMES.get(str(expected), str(expected))
+        written = document.scalars.get(path)
+        quote = None
+        if expected == "string" and written is not None:
+            quote = f'quote it: "{written}"'
+        shown = written if written is not None else type(value).__name__
+        yield diagnostic_at(document, path, f"must be {wanted}, not {shown}", quote)
+        return
+    if kind == "enum":
+        choices = ", ".join(str(choice) for choice in expected)
+        yield diagnostic_at(document, path, f"{value!r} is not one of {choices}")
+        return
+    if kind == "const":
+        yield diagnostic_at(document, path, f"must be {expected!r}, not {value!r}")
+        return
+    if kind == "pattern":
+        field = str(path[-1]) if path else ""
+        message, hint = _PATTERN_MESSAGES.get(field, (f"does not match {expected}", None))
+        yield diagnostic_at(document, path, f"{value!r}: {message}", hint)
+        return
+    limits = {
+        "maxLength": f"is longer than {expected} characters",
+        "minLength": "must not be empty",
+        "maxItems": f"has more than {expected} entries",
+        "maxProperties": f"has more than {expected} entries",
+        "minimum": f"must be at least {expected}",
+    }
+    if kind in limits and "propertyNames" in error.relative_schema_path:
+        yield diagnostic_at(document, (*path, value), f"key {limits[str(kind)]}", key=True)
+        return
+    if kind in limits:
+        yield diagnostic_at(document, path, limits[str(kind)])
+        return
+    yield diagnostic_at(document, path, error.message)

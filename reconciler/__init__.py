@@ -1,0 +1,1 @@
+"""Observe Glance, diff against the desired catalog, plan, and apply."""

@@ -1,0 +1,59 @@
+"""The closed set of things a plan can do to Glance. Pure data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from catalog.model import ImageSource
+
+JsonValue = Any
+
+
+class ActionKind(StrEnum):
+    """What one action does. Declaration order is execution order across images."""
+
+    RESERVE = "reserve"
+    UPLOAD = "upload"
+    IMPORT = "import"
+    UPDATE = "update"
+    REACTIVATE = "reactivate"
+    DEACTIVATE = "deactivate"
+    DELETE = "delete"
+
+    @property
+    def phase(self) -> int:
+        return list(ActionKind).index(self)
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field of one image, from ``before`` to ``after``; None on a side means absent.
+
+    ``path`` is ``visibility``, ``hidden``, ``tags``, ``properties.<key>``, ...: as people read it.
+    """
+
+    path: str
+    before: JsonValue
+    after: JsonValue
+
+    def to_json(self) -> dict[str, JsonValue]:
+        return {"path": self.path, "before": self.before, "after": self.after}
+
+
+@dataclass(frozen=True)
+class Action:
+    """One step of a plan on one image.
+
+    ``image_id`` is None only for RESERVE and for the steps that follow a RESERVE of the same
+    image in the same plan (the executor uses the id the RESERVE produced). ``source`` is set
+    exactly for UPLOAD and IMPORT. ``reason`` is for people; it never steers apply.
+    """
+
+    kind: ActionKind
+    image: str
+    image_id: str | None
+    changes: tuple[FieldChange, ...] = ()
+    source: ImageSource | None = None
+    reason: str = ""

@@ -1,0 +1,100 @@
+"""Desired image vs observed image -> field changes. Pure; deepdiff stays inside this module."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from deepdiff import DeepDiff
+
+from catalog.model import DesiredImage
+from reconciler.actions import FieldChange
+from reconciler.observed import MANAGED_KEYS_PROPERTY, SOURCE_PROPERTY, ObservedImage
+
+SCALAR_FIELDS = (
+    "disk_format",
+    "container_format",
+    "visibility",
+    "protected",
+    "hidden",
+    "min_disk",
+    "min_ram",
+)
+# Glance accepts a new disk or container format only while an image has no data.
+FORMAT_FIELDS = frozenset({"disk_format", "container_format"})
+
+
+def desired_properties(image: DesiredImage) -> dict[str, str]:
+    """The custom properties glance-catalog keeps on ``image``, its own bookkeeping included."""
+    properties = dict(image.properties)
+    if properties:
+        properties[MANAGED_KEYS_PROPERTY] = ",".join(sorted(image.properties))
+    if image.source is not None and image.source.checksum is not None:
+        properties[SOURCE_PROPERTY] = str(image.source.checksum)
+    return properties
+
+
+def desired_fields(image: DesiredImage, marker: str) -> dict[str, Any]:
+    return {
+        "disk_format": image.disk_format,
+        "container_format": image.container_format,
+        "visibility": image.visibility.value,
+        "protected": image.protected,
+        "hidden": image.hidden,
+        "min_disk": image.min_disk,
+        "min_ram": image.min_ram,
+        "tags": frozenset(image.tags | {marker}),
+        "properties": desired_properties(image),
+    }
+
+
+def observed_fields(observed: ObservedImage, desired_keys: frozenset[str]) -> dict[str, Any]:
+    """The observed image restricted to what glance-catalog owns: declared fields, declared
+    properties, and properties it recorded as its own (so removals show)."""
+    owned = (
+        desired_keys | observed.managed_property_keys() | {MANAGED_KEYS_PROPERTY, SOURCE_PROPERTY}
+    )
+    return {
+        "disk_format": observed.disk_format,
+        "container_format": observed.container_format,
+        "visibility": observed.visibility,
+        "protected": observed.protected,
+        "hidden": observed.hidden,
+        "min_disk": observed.min_disk,
+        "min_ram": observed.min_ram,
+        "tags": observed.tags,
+        "properties": {k: v for k, v in observed.properties.items() if k in owned},
+    }
+
+
+def image_changes(desired: DesiredImage, observed: ObservedImage, marker: str) -> list[FieldChange]:
+    """Every change that makes ``observed`` match ``desired``, sorted by path."""
+    want = desired_fields(desired, marker)
+    have = observed_fields(observed, frozenset(want["properties"]))
+    changes: dict[str, FieldChange] = {}
+    for report in DeepDiff(have, want, verbose_level=2).tree.values():
+        for level in report:
+            path = level.path(output_format="list")
+            top = str(path[0])
+            if top == "tags":
+                changes["tags"] = FieldChange("tags", sorted(have["tags"]), sorted(want["tags"]))
+            elif top == "properties" and len(path) > 1:
+                key = str(path[1])
+                changes[f"properties.{key}"] = FieldChange(
+                    f"properties.{key}", have["properties"].get(key), want["properties"].get(key)
+                )
+            elif top in SCALAR_FIELDS:
+                changes[top] = FieldChange(top, have[top], want[top])
+    return [changes[path] for path in sorted(changes)]
+
+
+def creation_changes(desired: DesiredImage, marker: str) -> list[FieldChange]:
+    """The fields a new image is created with, as changes from nothing."""
+    fields = desired_fields(desired, marker)
+    changes = [FieldChange("name", None, desired.name)]
+    changes += [FieldChange(name, None, fields[name]) for name in SCALAR_FIELDS]
+    changes.append(FieldChange("tags", None, sorted(fields["tags"])))
+    changes += [
+        FieldChange(f"properties.{key}", None, value)
+        for key, value in sorted(fields["properties"].items())
+    ]
+    return changes

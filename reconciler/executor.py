@@ -1,0 +1,137 @@
+"""Run a Plan through an ImageWriter, image by image isolated: a failed step skips the rest of
+that image's steps and never stops the other images."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from catalog.errors import GlanceCatalogError
+from catalog.model import ImageSource
+from reconciler.actions import Action, ActionKind, FieldChange
+from reconciler.plan import Plan
+
+
+class ImageWriter(Protocol):
+    """The write side of the gateway: one method per action kind."""
+
+    def reserve(self, changes: Iterable[FieldChange]) -> str: ...
+    def upload(
+        self,
+        image_id: str,
+        image: str,
+        source: ImageSource,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> int: ...
+    def web_download(self, image_id: str, image: str, source: ImageSource) -> None: ...
+    def update(self, image_id: str, changes: Iterable[FieldChange]) -> None: ...
+    def deactivate(self, image_id: str) -> None: ...
+    def reactivate(self, image_id: str) -> None: ...
+    def delete(self, image_id: str) -> None: ...
+
+
+class Outcome(StrEnum):
+    DONE = "done"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """What happened to one action; ``detail`` says why it failed or was skipped, or what it
+    produced (an id, a size)."""
+
+    action: Action
+    outcome: Outcome
+    detail: str
+    seconds: float
+    image_id: str | None
+
+
+@dataclass(frozen=True)
+class ApplyReport:
+    results: tuple[ActionResult, ...]
+
+    @property
+    def failed(self) -> tuple[ActionResult, ...]:
+        return tuple(r for r in self.results if r.outcome is Outcome.FAILED)
+
+    @property
+    def ok(self) -> bool:
+        return not any(r.outcome is not Outcome.DONE for r in self.results)
+
+
+def apply_plan(
+    plan: Plan,
+    writer: ImageWriter,
+    on_result: Callable[[ActionResult], None] | None = None,
+) -> ApplyReport:
+    if plan.conflicts:
+        raise GlanceCatalogError(
+            *(conflict.as_text() for conflict in plan.conflicts),
+            "the plan has conflicts; nothing was changed",
+        )
+    created: dict[str, str] = {}
+    broken: dict[str, str] = {}
+    results: list[ActionResult] = []
+    for action in plan.actions:
+        image_id = action.image_id or created.get(action.image)
+        started = time.monotonic()
+        if action.image in broken:
+            result = ActionResult(
+                action,
+                Outcome.SKIPPED,
+                f"skipped: an earlier step failed ({broken[action.image]})",
+                0.0,
+                image_id,
+            )
+        else:
+            try:
+                detail, image_id = _run(action, image_id, writer)
+                if action.kind is ActionKind.RESERVE and image_id is not None:
+                    created[action.image] = image_id
+                result = ActionResult(
+                    action, Outcome.DONE, detail, time.monotonic() - started, image_id
+                )
+            except GlanceCatalogError as error:
+                message = " ".join(error.lines)
+                broken[action.image] = message
+                result = ActionResult(
+                    action, Outcome.FAILED, message, time.monotonic() - started, image_id
+                )
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+    return ApplyReport(tuple(results))
+
+
+def _run(action: Action, image_id: str | None, writer: ImageWriter) -> tuple[str, str | None]:
+    if action.kind is ActionKind.RESERVE:
+        new_id = writer.reserve(action.changes)
+        return f"created {new_id}", new_id
+    if image_id is None:
+        raise GlanceCatalogError(f"image '{action.image}': no image id for {action.kind.value}")
+    if action.kind is ActionKind.UPLOAD:
+        assert action.source is not None
+        size = writer.upload(image_id, action.image, action.source)
+        return f"uploaded {size} bytes", image_id
+    if action.kind is ActionKind.IMPORT:
+        assert action.source is not None
+        writer.web_download(image_id, action.image, action.source)
+        return "imported by Glance", image_id
+    if action.kind is ActionKind.UPDATE:
+        writer.update(image_id, action.changes)
+        return f"updated {len(action.changes)} field(s)", image_id
+    if action.kind is ActionKind.DEACTIVATE:
+        writer.deactivate(image_id)
+        return "deactivated", image_id
+    if action.kind is ActionKind.REACTIVATE:
+        writer.reactivate(image_id)
+        return "reactivated", image_id
+    if action.kind is ActionKind.DELETE:
+        writer.delete(image_id)
+        return "deleted", image_id
+    raise AssertionError(f"unhandled action kind {action.kind}")

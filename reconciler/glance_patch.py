@@ -1,0 +1,44 @@
+"""Field changes -> the JSON-patch and create body Glance's v2 API takes. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from reconciler.actions import FieldChange
+
+# Manifest field names whose Glance attribute is named differently.
+GLANCE_NAMES = {"hidden": "os_hidden"}
+
+
+def _pointer(key: str) -> str:
+    return "/" + key.replace("~", "~0").replace("/", "~1")
+
+
+def _attribute(path: str) -> str:
+    if path.startswith("properties."):
+        return path.removeprefix("properties.")
+    return GLANCE_NAMES.get(path, path)
+
+
+def json_patch(changes: Iterable[FieldChange]) -> list[dict[str, Any]]:
+    """RFC 6902 operations for Glance's PATCH /v2/images/{id}; a property that appears is
+    added, one that disappears is removed (never set to null: Glance rejects null)."""
+    operations: list[dict[str, Any]] = []
+    for change in changes:
+        pointer = _pointer(_attribute(change.path))
+        if change.path.startswith("properties."):
+            if change.after is None:
+                operations.append({"op": "remove", "path": pointer})
+            elif change.before is None:
+                operations.append({"op": "add", "path": pointer, "value": change.after})
+            else:
+                operations.append({"op": "replace", "path": pointer, "value": change.after})
+        else:
+            operations.append({"op": "replace", "path": pointer, "value": change.after})
+    return operations
+
+
+def create_body(changes: Iterable[FieldChange]) -> dict[str, Any]:
+    """The POST /v2/images body that creates an image with exactly these fields."""
+    return {_attribute(change.path): change.after for change in changes}

@@ -1,0 +1,152 @@
+"""The observed state of Glance as plain frozen data, and its fingerprint. Pure."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+# Keys of Glance's image JSON that are not custom properties.
+BASE_KEYS = frozenset(
+    {
+        "id",
+        "name",
+        "status",
+        "visibility",
+        "protected",
+        "os_hidden",
+        "checksum",
+        "os_hash_algo",
+        "os_hash_value",
+        "owner",
+        "size",
+        "virtual_size",
+        "min_ram",
+        "min_disk",
+        "disk_format",
+        "container_format",
+        "created_at",
+        "updated_at",
+        "tags",
+        "self",
+        "file",
+        "schema",
+        "direct_url",
+        "locations",
+        "stores",
+    }
+)
+
+# Custom properties Glance and openstacksdk write on their own; never diffed, never removed.
+FOREIGN_PROPERTY_PREFIXES = ("os_glance", "owner_specified.openstack.")
+
+# glance-catalog's own bookkeeping on each image it manages.
+MANAGED_KEYS_PROPERTY = "glance_catalog_managed_properties"
+SOURCE_PROPERTY = "glance_catalog_source_checksum"
+
+
+def is_foreign_property(key: str) -> bool:
+    return key.startswith(FOREIGN_PROPERTY_PREFIXES)
+
+
+@dataclass(frozen=True)
+class ObservedImage:
+    """An image as Glance reports it. ``properties`` are custom properties as the strings Glance
+    stores, without those Glance and openstacksdk write on their own."""
+
+    id: str
+    name: str
+    status: str
+    visibility: str
+    protected: bool
+    hidden: bool
+    min_disk: int
+    min_ram: int
+    disk_format: str | None
+    container_format: str | None
+    tags: frozenset[str]
+    properties: Mapping[str, str]
+    owner: str | None
+    hash_algo: str | None
+    hash_value: str | None
+    size: int | None
+
+    @classmethod
+    def from_glance(cls, body: Mapping[str, Any]) -> ObservedImage:
+        """Build from one image of Glance's v2 JSON (as listed or shown)."""
+        properties = {
+            str(key): value if isinstance(value, str) else json.dumps(value)
+            for key, value in body.items()
+            if key not in BASE_KEYS and not is_foreign_property(str(key))
+        }
+        return cls(
+            id=str(body["id"]),
+            name=str(body.get("name") or ""),
+            status=str(body.get("status")),
+            visibility=str(body.get("visibility")),
+            protected=bool(body.get("protected", False)),
+            hidden=bool(body.get("os_hidden", False)),
+            min_disk=int(body.get("min_disk") or 0),
+            min_ram=int(body.get("min_ram") or 0),
+            disk_format=body.get("disk_format"),
+            container_format=body.get("container_format"),
+            tags=frozenset(body.get("tags") or ()),
+            properties=dict(sorted(properties.items())),
+            owner=body.get("owner"),
+            hash_algo=body.get("os_hash_algo"),
+            hash_value=body.get("os_hash_value"),
+            size=body.get("size"),
+        )
+
+    def managed_property_keys(self) -> frozenset[str]:
+        recorded = self.properties.get(MANAGED_KEYS_PROPERTY, "")
+        return frozenset(key for key in recorded.split(",") if key)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "status": self.status,
+            "visibility": self.visibility,
+            "protected": self.protected,
+            "hidden": self.hidden,
+            "min_disk": self.min_disk,
+            "min_ram": self.min_ram,
+            "disk_format": self.disk_format,
+            "container_format": self.container_format,
+            "tags": sorted(self.tags),
+            "properties": dict(self.properties),
+            "owner": self.owner,
+            "hash_algo": self.hash_algo,
+            "hash_value": self.hash_value,
+            "size": self.size,
+        }
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything glance-catalog saw of one project's images in one cloud, at one moment."""
+
+    cloud: str
+    project_id: str
+    images: tuple[ObservedImage, ...]
+
+    def fingerprint(self) -> str:
+        """sha256 of the canonical JSON of what was observed; equal snapshots, equal prints."""
+        canonical = json.dumps(
+            {
+                "cloud": self.cloud,
+                "project_id": self.project_id,
+                "images": sorted(
+                    (image.to_json() for image in self.images), key=lambda image: str(image["id"])
+                ),
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+        )
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def named(self, name: str) -> list[ObservedImage]:
+        return [image for image in self.images if image.name == name]

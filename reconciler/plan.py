@@ -1,0 +1,131 @@
+"""The Plan: an ordered list of actions plus what it was computed from; a stable JSON form."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from catalog.model import Checksum, ImageSource, TransferMethod
+from reconciler.actions import Action, ActionKind, FieldChange
+from reconciler.errors import GlanceCatalogError
+
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Something the planner will not decide alone; a plan with conflicts must not be applied."""
+
+    image: str
+    message: str
+    hint: str = ""
+
+    def as_text(self) -> str:
+        text = f"image '{self.image}': {self.message}"
+        return f"{text} (hint: {self.hint})" if self.hint else text
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What apply will do, and what it was computed from.
+
+    Actions are in execution order. ``observed_fingerprint`` is the Snapshot fingerprint and
+    ``catalog_digest`` the Catalog digest the plan was made from; the same inputs give a
+    byte-identical ``to_json()``.
+    """
+
+    cloud: str
+    project_id: str
+    catalog: str
+    catalog_digest: str
+    observed_fingerprint: str
+    actions: tuple[Action, ...]
+    conflicts: tuple[Conflict, ...] = ()
+    format_version: int = FORMAT_VERSION
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.actions)
+
+    def to_json(self) -> str:
+        document = {
+            "format_version": self.format_version,
+            "cloud": self.cloud,
+            "project_id": self.project_id,
+            "catalog": self.catalog,
+            "catalog_digest": self.catalog_digest,
+            "observed_fingerprint": self.observed_fingerprint,
+            "actions": [_action_to_json(action) for action in self.actions],
+            "conflicts": [
+                {"image": c.image, "message": c.message, "hint": c.hint} for c in self.conflicts
+            ],
+        }
+        return json.dumps(document, indent=2, sort_keys=False) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> Plan:
+        try:
+            document = json.loads(text)
+            version = document.get("format_version")
+            if version != FORMAT_VERSION:
+                raise GlanceCatalogError(
+                    f"plan format version {version!r} is not supported (this tool reads "
+                    f"{FORMAT_VERSION}); re-run plan"
+                )
+            return cls(
+                cloud=document["cloud"],
+                project_id=document["project_id"],
+                catalog=document["catalog"],
+                catalog_digest=document["catalog_digest"],
+                observed_fingerprint=document["observed_fingerprint"],
+                actions=tuple(_action_from_json(item) for item in document["actions"]),
+                conflicts=tuple(Conflict(**item) for item in document.get("conflicts", [])),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise GlanceCatalogError(f"not a glance-catalog plan file: {error}") from error
+
+
+def _source_to_json(source: ImageSource | None) -> dict[str, Any] | None:
+    if source is None:
+        return None
+    return {
+        "url": source.url,
+        "file": str(source.file) if source.file is not None else None,
+        "checksum": str(source.checksum) if source.checksum is not None else None,
+        "method": source.method.value,
+    }
+
+
+def _source_from_json(document: dict[str, Any] | None) -> ImageSource | None:
+    if document is None:
+        return None
+    return ImageSource(
+        url=document["url"],
+        file=Path(document["file"]) if document["file"] is not None else None,
+        checksum=Checksum.parse(document["checksum"]) if document["checksum"] else None,
+        method=TransferMethod(document["method"]),
+    )
+
+
+def _action_to_json(action: Action) -> dict[str, Any]:
+    return {
+        "action": action.kind.value,
+        "image": action.image,
+        "image_id": action.image_id,
+        "changes": [change.to_json() for change in action.changes],
+        "source": _source_to_json(action.source),
+        "reason": action.reason,
+    }
+
+
+def _action_from_json(document: dict[str, Any]) -> Action:
+    return Action(
+        kind=ActionKind(document["action"]),
+        image=document["image"],
+        image_id=document["image_id"],
+        changes=tuple(FieldChange(c["path"], c["before"], c["after"]) for c in document["changes"]),
+        source=_source_from_json(document.get("source")),
+        reason=document.get("reason", ""),
+    )

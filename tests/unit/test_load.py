@@ -1,0 +1,183 @@
+"""catalog.load: manifests -> Catalog, or every diagnostic at its file:line:column."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from catalog.diagnostics import ManifestInvalid
+from catalog.load import check_catalog, load_catalog
+from catalog.model import Checksum, HashAlgorithm, ImageState, TransferMethod, Visibility
+
+SHA = "sha256:" + "ab" * 32
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(textwrap.dedent(text).lstrip())
+    return path
+
+
+def errors(*paths: Path) -> list[str]:
+    result = check_catalog(paths)
+    assert result.catalog is None
+    return [d.as_text() for d in result.diagnostics]
+
+
+def test_a_valid_manifest_builds_frozen_images_with_defaults_merged(tmp_path: Path) -> None:
+    (tmp_path / "disk.raw").write_bytes(b"x")
+    manifest = write(tmp_path, "m.yaml", f"""
+        version: 1
+        catalog: prod
+        defaults:
+          disk_format: qcow2
+          tags: [base]
+          properties: {{hw_disk_bus: virtio, os_distro: generic}}
+        images:
+          - name: ubuntu
+            source: {{url: "https://127.0.0.1/u.img", checksum: "{SHA}"}}
+            tags: [lts]
+            properties: {{os_distro: ubuntu}}
+          - name: local
+            source: {{file: disk.raw, method: upload}}
+            disk_format: raw
+            state: deactivated
+    """)
+    catalog = load_catalog([manifest])
+    ubuntu, local = catalog.images
+    assert catalog.name == "prod"
+    assert ubuntu.disk_format == "qcow2"
+    assert ubuntu.container_format == "bare"
+    assert ubuntu.visibility is Visibility.PRIVATE
+    assert ubuntu.tags == frozenset({"base", "lts"})
+    assert dict(ubuntu.properties) == {"hw_disk_bus": "virtio", "os_distro": "ubuntu"}
+    assert ubuntu.source is not None
+    assert ubuntu.source.checksum == Checksum(HashAlgorithm.SHA256, "ab" * 32)
+    assert ubuntu.source.method is TransferMethod.UPLOAD
+    assert local.source is not None and local.source.file == (tmp_path / "disk.raw").resolve()
+    assert local.state is ImageState.DEACTIVATED
+    assert (ubuntu.position.line, ubuntu.position.column) == (8, 5)
+    assert len(catalog.digest) == 64
+
+
+def test_the_digest_changes_with_any_byte_of_any_manifest(tmp_path: Path) -> None:
+    text = "version: 1\ncatalog: c\nimages:\n  - {name: a, disk_format: raw}\n"
+    manifest = write(tmp_path, "m.yaml", text)
+    first = load_catalog([manifest]).digest
+    manifest.write_text(text + "# comment\n")
+    assert load_catalog([manifest]).digest != first
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("  - name: a\n    visibility: publc\n",
+         "m.yaml:6:17: image 'a': visibility: 'publc' is not one of public, private, shared, "
+         "community"),
+        ("  - name: a\n    protect: true\n",
+         "m.yaml:6:5: image 'a': protect: unknown key 'protect' (hint: did you mean 'protected'?)"),
+        ("  - name: a\n    properties: {os_version: 24.04}\n",
+         "m.yaml:6:30: image 'a': properties.os_version: must be a string, not 24.04 "
+         "(hint: quote it: \"24.04\")"),
+        ("  - name: a\n    properties: {os_hidden: 'true'}\n",
+         "m.yaml:6:18: image 'a': properties.os_hidden: 'os_hidden' is not a custom property "
+         "(hint: use the image field 'hidden')"),
+        ("  - name: a\n    source: {url: 'ftp://x/y'}\n",
+         "m.yaml:6:19: image 'a': source.url: 'ftp://x/y': the URL scheme must be http or https"),
+        ("  - name: a\n    source: {url: 'http://x/y'}\n",
+         "m.yaml:6:13: image 'a': source: a url source needs a checksum"),
+        ("  - name: a\n    source: {file: missing.raw}\n",
+         "m.yaml:6:20: image 'a': source.file: no such file"),
+        ("  - name: a\n    min_ram: -1\n",
+         "m.yaml:6:14: image 'a': min_ram: must be at least 0"),
+        ("  - name: a\n  - name: a\n",
+         "m.yaml:6:11: image 'a': name: duplicate image name (first at"),
+        ("  - name: a\n    tags: [x, x]\n",
+         "m.yaml:6:15: image 'a': tags[1]: duplicate tag 'x'"),
+        ("  - name: a\n    state: deactivated\n",
+         "m.yaml:6:12: image 'a': state: an image without a source cannot be deactivated"),
+        ("  - name: a\n    members: [p]\n",
+         "m.yaml:6:5: image 'a': members: members need visibility: shared"),
+        ("  - name: a\n    visibility: public\n    visibility: private\n",
+         "m.yaml:7:5: duplicate key 'visibility' (first at line 6)"),
+        ("  - name: a\n\tdisk_format: raw\n",
+         "m.yaml:6:1: invalid YAML: found character '\\t'"),
+    ],
+)
+def test_each_rule_reports_its_line_column_and_message(
+    tmp_path: Path, body: str, expected: str
+) -> None:
+    manifest = write(tmp_path, "m.yaml", "version: 1\ncatalog: c\ndefaults: {disk_format: raw}\n"
+                     "images:\n" + body)
+    found = errors(manifest)
+    assert any(line.removeprefix(str(tmp_path) + "/").startswith(expected) for line in found), found
+
+
+def test_every_error_of_every_file_is_reported_in_one_pass_sorted(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", "version: 1\ncatalog: c\nimages:\n  - {name: x, visibility: no}\n")
+    write(tmp_path, "b.yaml", "version: 2\ncatalog: d\nimages:\n  - {name: y, protect: true}\n")
+    found = errors(tmp_path)
+    relative = [line.removeprefix(str(tmp_path) + "/") for line in found]
+    assert relative[0].startswith("a.yaml:4:")
+    assert any(line.startswith("b.yaml:1:10: version: must be 1") for line in relative)
+    assert any(line.startswith("b.yaml:2:10: catalog: catalog 'd' differs from 'c'")
+               for line in relative)
+    assert any(line.startswith("b.yaml:4:15: image 'y': protect: unknown key") for line in relative)
+    assert relative == sorted(relative)
+
+
+def test_defaults_in_two_files_name_both(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", "version: 1\ncatalog: c\ndefaults: {disk_format: raw}\n")
+    write(tmp_path, "b.yaml", "version: 1\ncatalog: c\ndefaults: {disk_format: raw}\n")
+    (line,) = [e for e in errors(tmp_path) if "defaults" in e]
+    assert line.startswith(f"{tmp_path}/b.yaml:3:1: defaults: defaults are already given in ")
+    assert line.endswith("(hint: keep defaults in one file of the catalog)")
+    assert f"{tmp_path}/a.yaml" in line
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", "m.yaml:1:1: the file is empty"),
+        ("# only a comment\n", "m.yaml:1:1: the file is empty"),
+        ("version: 1\n---\ncatalog: c\n", "m.yaml:2:1: more than one YAML document in the file"),
+        ("[1, 2", "m.yaml:1:6: invalid YAML"),
+        ("- a\n- b\n", "m.yaml:1:1: must be a mapping"),
+    ],
+)
+def test_broken_files_are_positioned_errors(tmp_path: Path, text: str, expected: str) -> None:
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(text)
+    found = [line.removeprefix(str(tmp_path) + "/") for line in errors(manifest)]
+    assert any(line.startswith(expected) for line in found), found
+
+
+def test_an_alias_bomb_is_refused_not_expanded(tmp_path: Path) -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 8)]
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text("\n".join(lines) + "\n")
+    (line,) = errors(manifest)
+    assert "expands to more than" in line and "aliases" in line
+
+
+def test_a_missing_path_and_an_empty_folder_are_errors(tmp_path: Path) -> None:
+    assert errors(tmp_path / "nope.yaml") == [f"{tmp_path}/nope.yaml:1:1: no such file or folder"]
+    assert errors(tmp_path) == [f"{tmp_path}:1:1: no *.yaml or *.yml manifest in this folder"]
+
+
+def test_manifest_invalid_carries_sorted_diagnostics_and_a_summary(tmp_path: Path) -> None:
+    manifest = write(tmp_path, "m.yaml", "version: 1\ncatalog: C\n")
+    with pytest.raises(ManifestInvalid) as raised:
+        load_catalog([manifest])
+    assert raised.value.lines[-1] == "1 error in the manifest; nothing was changed"
+    assert raised.value.diagnostics[0].line == 2
+
+
+def test_the_shipped_examples_validate() -> None:
+    examples = Path(__file__).resolve().parents[2] / "examples" / "catalog"
+    catalog = load_catalog([examples])
+    assert catalog.name == "demo"
+    assert len(catalog.images) >= 4

@@ -1,0 +1,37 @@
+"""reconciler.plan: the JSON form round-trips and refuses what it cannot read."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from catalog.errors import GlanceCatalogError
+from reconciler.plan import FORMAT_VERSION, Plan
+from reconciler.planner import make_plan
+from tests.unit.builders import catalog, desired, observed_like, snapshot
+
+
+def test_a_plan_round_trips_through_json() -> None:
+    plan = make_plan(catalog(desired("a"), desired("b", min_ram=9)),
+                     snapshot(observed_like(desired("b"), "b-id")))
+    text = plan.to_json()
+    assert Plan.from_json(text) == plan
+    assert Plan.from_json(text).to_json() == text
+    document = json.loads(text)
+    assert document["format_version"] == FORMAT_VERSION
+    assert [a["action"] for a in document["actions"]] == ["reserve", "upload", "update"]
+    assert document["actions"][2]["changes"] == [{"path": "min_ram", "before": 0, "after": 9}]
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ('{"format_version": 99}', "plan format version 99 is not supported"),
+        ("not json", "not a glance-catalog plan file"),
+        ('{"format_version": 1}', "not a glance-catalog plan file"),
+    ],
+)
+def test_unreadable_plans_are_refused_clearly(text: str, fragment: str) -> None:
+    with pytest.raises(GlanceCatalogError, match=fragment):
+        Plan.from_json(text)
