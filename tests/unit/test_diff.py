@@ -18,7 +18,9 @@ def test_a_converged_image_has_no_changes() -> None:
 
 def test_scalar_fields_tags_and_properties_each_become_one_change() -> None:
     image = desired(
-        visibility=Visibility.PUBLIC, min_ram=1024, tags=frozenset({"lts", "new"}),
+        visibility=Visibility.PUBLIC,
+        min_ram=1024,
+        tags=frozenset({"lts", "new"}),
         properties={"os_distro": "ubuntu", "os_version": "24.04"},
     )
     observed = observed_like(desired(), min_ram=512)
@@ -49,15 +51,33 @@ def test_a_property_added_by_hand_is_left_alone() -> None:
 def test_properties_compare_as_the_strings_glance_stores() -> None:
     image = desired(properties={"hw_cpu_cores": "2"})
     body = {
-        "id": "i", "name": "ubuntu", "status": "active", "visibility": "private",
-        "protected": False, "os_hidden": False, "min_disk": 0, "min_ram": 0,
-        "disk_format": "qcow2", "container_format": "bare", "tags": ["lts", MARKER],
-        "hw_cpu_cores": "2", MANAGED_KEYS_PROPERTY: "hw_cpu_cores",
+        "id": "i",
+        "name": "ubuntu",
+        "status": "active",
+        "visibility": "private",
+        "protected": False,
+        "os_hidden": False,
+        "min_disk": 0,
+        "min_ram": 0,
+        "disk_format": "qcow2",
+        "container_format": "bare",
+        "tags": ["lts", MARKER],
+        "hw_cpu_cores": "2",
+        MANAGED_KEYS_PROPERTY: "hw_cpu_cores",
         "glance_catalog_source_checksum": str(image.source.checksum) if image.source else "",
-        "os_hash_algo": "sha512", "os_hash_value": "ab", "checksum": "cd", "size": 3,
-        "virtual_size": 3, "stores": "fs", "os_glance_importing_to_stores": "",
-        "owner_specified.openstack.md5": "", "created_at": "t", "updated_at": "t",
-        "self": "/v2/images/i", "file": "/v2/images/i/file", "schema": "/v2/schemas/image",
+        "os_hash_algo": "sha512",
+        "os_hash_value": "ab",
+        "checksum": "cd",
+        "size": 3,
+        "virtual_size": 3,
+        "stores": "fs",
+        "os_glance_importing_to_stores": "",
+        "owner_specified.openstack.md5": "",
+        "created_at": "t",
+        "updated_at": "t",
+        "self": "/v2/images/i",
+        "file": "/v2/images/i/file",
+        "schema": "/v2/schemas/image",
     }
     observed = ObservedImage.from_glance(body)
     assert "stores" not in observed.properties
@@ -68,5 +88,9 @@ def test_properties_compare_as_the_strings_glance_stores() -> None:
 def test_tag_order_never_makes_a_change() -> None:
     image = desired(tags=frozenset({"b", "a", "c"}))
     observed = observed_like(image)
-    assert image_changes(image, replace(observed, tags=frozenset(reversed(sorted(observed.tags)))),
-                         MARKER) == []
+    assert (
+        image_changes(
+            image, replace(observed, tags=frozenset(reversed(sorted(observed.tags)))), MARKER
+        )
+        == []
+    )

@@ -28,7 +28,10 @@ def errors(*paths: Path) -> list[str]:
 
 def test_a_valid_manifest_builds_frozen_images_with_defaults_merged(tmp_path: Path) -> None:
     (tmp_path / "disk.raw").write_bytes(b"x")
-    manifest = write(tmp_path, "m.yaml", f"""
+    manifest = write(
+        tmp_path,
+        "m.yaml",
+        f"""
         version: 1
         catalog: prod
         defaults:
@@ -44,7 +47,8 @@ def test_a_valid_manifest_builds_frozen_images_with_defaults_merged(tmp_path: Pa
             source: {{file: disk.raw, method: upload}}
             disk_format: raw
             state: deactivated
-    """)
+    """,
+    )
     catalog = load_catalog([manifest])
     ubuntu, local = catalog.images
     assert catalog.name == "prod"
@@ -73,44 +77,65 @@ def test_the_digest_changes_with_any_byte_of_any_manifest(tmp_path: Path) -> Non
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
-        ("  - name: a\n    visibility: publc\n",
-         "m.yaml:6:17: image 'a': visibility: 'publc' is not one of public, private, shared, "
-         "community"),
-        ("  - name: a\n    protect: true\n",
-         "m.yaml:6:5: image 'a': protect: unknown key 'protect' (hint: did you mean 'protected'?)"),
-        ("  - name: a\n    properties: {os_version: 24.04}\n",
-         "m.yaml:6:30: image 'a': properties.os_version: must be a string, not 24.04 "
-         "(hint: quote it: \"24.04\")"),
-        ("  - name: a\n    properties: {os_hidden: 'true'}\n",
-         "m.yaml:6:18: image 'a': properties.os_hidden: 'os_hidden' is not a custom property "
-         "(hint: use the image field 'hidden')"),
-        ("  - name: a\n    source: {url: 'ftp://x/y'}\n",
-         "m.yaml:6:19: image 'a': source.url: 'ftp://x/y': the URL scheme must be http or https"),
-        ("  - name: a\n    source: {url: 'http://x/y'}\n",
-         "m.yaml:6:13: image 'a': source: a url source needs a checksum"),
-        ("  - name: a\n    source: {file: missing.raw}\n",
-         "m.yaml:6:20: image 'a': source.file: no such file"),
-        ("  - name: a\n    min_ram: -1\n",
-         "m.yaml:6:14: image 'a': min_ram: must be at least 0"),
-        ("  - name: a\n  - name: a\n",
-         "m.yaml:6:11: image 'a': name: duplicate image name (first at"),
-        ("  - name: a\n    tags: [x, x]\n",
-         "m.yaml:6:15: image 'a': tags[1]: duplicate tag 'x'"),
-        ("  - name: a\n    state: deactivated\n",
-         "m.yaml:6:12: image 'a': state: an image without a source cannot be deactivated"),
-        ("  - name: a\n    members: [p]\n",
-         "m.yaml:6:5: image 'a': members: members need visibility: shared"),
-        ("  - name: a\n    visibility: public\n    visibility: private\n",
-         "m.yaml:7:5: duplicate key 'visibility' (first at line 6)"),
-        ("  - name: a\n\tdisk_format: raw\n",
-         "m.yaml:6:1: invalid YAML: found character '\\t'"),
+        (
+            "  - name: a\n    visibility: publc\n",
+            "m.yaml:6:17: image 'a': visibility: 'publc' is not one of public, private, shared, "
+            "community",
+        ),
+        (
+            "  - name: a\n    protect: true\n",
+            "m.yaml:6:5: image 'a': protect: unknown key 'protect' "
+            "(hint: did you mean 'protected'?)",
+        ),
+        (
+            "  - name: a\n    properties: {os_version: 24.04}\n",
+            "m.yaml:6:30: image 'a': properties.os_version: must be a string, not 24.04 "
+            '(hint: quote it: "24.04")',
+        ),
+        (
+            "  - name: a\n    properties: {os_hidden: 'true'}\n",
+            "m.yaml:6:18: image 'a': properties.os_hidden: 'os_hidden' is not a custom property "
+            "(hint: use the image field 'hidden')",
+        ),
+        (
+            "  - name: a\n    source: {url: 'ftp://x/y'}\n",
+            "m.yaml:6:19: image 'a': source.url: 'ftp://x/y': the URL scheme must be http or https",
+        ),
+        (
+            "  - name: a\n    source: {url: 'http://x/y'}\n",
+            "m.yaml:6:13: image 'a': source: a url source needs a checksum",
+        ),
+        (
+            "  - name: a\n    source: {file: missing.raw}\n",
+            "m.yaml:6:20: image 'a': source.file: no such file",
+        ),
+        ("  - name: a\n    min_ram: -1\n", "m.yaml:6:14: image 'a': min_ram: must be at least 0"),
+        (
+            "  - name: a\n  - name: a\n",
+            "m.yaml:6:11: image 'a': name: duplicate image name (first at",
+        ),
+        ("  - name: a\n    tags: [x, x]\n", "m.yaml:6:15: image 'a': tags[1]: duplicate tag 'x'"),
+        (
+            "  - name: a\n    state: deactivated\n",
+            "m.yaml:6:12: image 'a': state: an image without a source cannot be deactivated",
+        ),
+        (
+            "  - name: a\n    members: [p]\n",
+            "m.yaml:6:5: image 'a': members: members need visibility: shared",
+        ),
+        (
+            "  - name: a\n    visibility: public\n    visibility: private\n",
+            "m.yaml:7:5: duplicate key 'visibility' (first at line 6)",
+        ),
+        ("  - name: a\n\tdisk_format: raw\n", "m.yaml:6:1: invalid YAML: found character '\\t'"),
     ],
 )
 def test_each_rule_reports_its_line_column_and_message(
     tmp_path: Path, body: str, expected: str
 ) -> None:
-    manifest = write(tmp_path, "m.yaml", "version: 1\ncatalog: c\ndefaults: {disk_format: raw}\n"
-                     "images:\n" + body)
+    manifest = write(
+        tmp_path, "m.yaml", "version: 1\ncatalog: c\ndefaults: {disk_format: raw}\nimages:\n" + body
+    )
     found = errors(manifest)
     assert any(line.removeprefix(str(tmp_path) + "/").startswith(expected) for line in found), found
 
@@ -122,8 +147,9 @@ def test_every_error_of_every_file_is_reported_in_one_pass_sorted(tmp_path: Path
     relative = [line.removeprefix(str(tmp_path) + "/") for line in found]
     assert relative[0].startswith("a.yaml:4:")
     assert any(line.startswith("b.yaml:1:10: version: must be 1") for line in relative)
-    assert any(line.startswith("b.yaml:2:10: catalog: catalog 'd' differs from 'c'")
-               for line in relative)
+    assert any(
+        line.startswith("b.yaml:2:10: catalog: catalog 'd' differs from 'c'") for line in relative
+    )
     assert any(line.startswith("b.yaml:4:15: image 'y': protect: unknown key") for line in relative)
     assert relative == sorted(relative)
 

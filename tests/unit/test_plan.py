@@ -13,8 +13,10 @@ from tests.unit.builders import catalog, desired, observed_like, snapshot
 
 
 def test_a_plan_round_trips_through_json() -> None:
-    plan = make_plan(catalog(desired("a"), desired("b", min_ram=9)),
-                     snapshot(observed_like(desired("b"), "b-id")))
+    plan = make_plan(
+        catalog(desired("a"), desired("b", min_ram=9)),
+        snapshot(observed_like(desired("b"), "b-id")),
+    )
     text = plan.to_json()
     assert Plan.from_json(text) == plan
     assert Plan.from_json(text).to_json() == text

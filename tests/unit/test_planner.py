@@ -105,16 +105,22 @@ def test_actions_run_phase_by_phase_then_by_name() -> None:
         snapshot(observed_like(desired("old"), "o"), observed_like(desired("changed"), "c")),
     )
     assert kinds(plan.actions) == [
-        ("reserve", "alpha"), ("reserve", "zeta"), ("upload", "alpha"), ("upload", "zeta"),
-        ("update", "changed"), ("delete", "old"),
+        ("reserve", "alpha"),
+        ("reserve", "zeta"),
+        ("upload", "alpha"),
+        ("upload", "zeta"),
+        ("update", "changed"),
+        ("delete", "old"),
     ]
 
 
 def test_the_same_inputs_give_byte_identical_plans() -> None:
     images = (desired("a"), desired("b", min_ram=1))
     observed = snapshot(observed_like(desired("b"), "b-id"))
-    assert make_plan(catalog(*images), observed).to_json() == \
+    assert (
         make_plan(catalog(*images), observed).to_json()
+        == make_plan(catalog(*images), observed).to_json()
+    )
     assert make_plan(catalog(*images), observed).observed_fingerprint == observed.fingerprint()
 
 

@@ -1,0 +1,43 @@
+# glance-catalog: developer entry points. Everything lands under .venv/ and .local/ (git-ignored).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: venv demo test unit lint glance-up glance-down glance-status clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml tests/constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c tests/constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+# Plan and apply examples/catalog against a throwaway local Glance, then show the empty re-plan.
+demo: venv
+	$(PY) examples/run_demo.py
+
+# The whole suite: lint, types, unit tests, and functional tests against a real local Glance.
+test: venv lint
+	$(PY) -m pytest
+
+unit: venv
+	$(PY) -m pytest tests/unit
+
+lint: venv
+	$(PY) -m ruff check catalog reconciler tests examples
+	$(PY) -m ruff format --check catalog reconciler tests examples
+	$(PY) -m mypy
+
+glance-up: venv
+	$(PY) -m tests.localcloud up
+
+glance-down:
+	$(PYTHON) -m tests.localcloud down
+
+glance-status:
+	$(PYTHON) -m tests.localcloud status
+
+clean: glance-down
+	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache

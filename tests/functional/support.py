@@ -1,0 +1,155 @@
+"""What functional tests share: running the real CLI, serving sources, and reading Glance."""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import openstack
+
+from tests.localcloud import SOURCE_PORTS
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class CliResult:
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, stdin: str = "") -> CliResult:
+    """Run ``glance-catalog ARGS`` the way a user would, in a fresh process."""
+    full_env = {key: value for key, value in os.environ.items() if key != "OS_CLOUD"}
+    full_env.update(env or {})
+    process = subprocess.run(
+        [sys.executable, "-m", "reconciler", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=REPO,
+        timeout=300,
+    )
+    return CliResult(process.returncode, process.stdout, process.stderr)
+
+
+def write_manifest(folder: Path, text: str, name: str = "catalog.yaml") -> Path:
+    path = folder / name
+    path.write_text(textwrap.dedent(text).lstrip())
+    return path
+
+
+def sha256_of(path: Path) -> str:
+    return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def make_disk(path: Path, size: int, seed: int) -> Path:
+    """A raw disk of ``size`` deterministic bytes (Glance accepts any bytes as raw)."""
+    block = hashlib.sha512(str(seed).encode()).digest()
+    path.write_bytes((block * (size // len(block) + 1))[:size])
+    return path
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@contextmanager
+def serve_folder(folder: Path) -> Iterator[str]:
+    """Serve ``folder`` over http on 127.0.0.1 at a port Glance may web-download from."""
+    handler = lambda *a, **k: _QuietHandler(*a, directory=str(folder), **k)  # noqa: E731
+    server: http.server.ThreadingHTTPServer | None = None
+    for port in SOURCE_PORTS:
+        try:
+            server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+            break
+        except OSError:
+            continue
+    assert server is not None, "no free source port"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class GlanceProbe:
+    """Direct access to the test Glance, for making changes by hand and checking results."""
+
+    def __init__(self, cloud: str = "local") -> None:
+        self.connection = openstack.connect(cloud=cloud)
+        self.project_id: str = self.connection.current_project_id
+
+    def _call(self, method: str, url: str, **kwargs: Any) -> Any:
+        response = self.connection.image.request(url, method, **kwargs)
+        assert response.status_code < 400, (method, url, response.status_code, response.text)
+        return response.json() if response.content else None
+
+    def named(self, name: str) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        for hidden in ("false", "true"):
+            body = self._call("GET", "/images", params={"name": name, "os_hidden": hidden})
+            found += body["images"]
+        return found
+
+    def only(self, name: str) -> dict[str, Any]:
+        (image,) = self.named(name)
+        return image
+
+    def show(self, image_id: str) -> dict[str, Any]:
+        body: dict[str, Any] = self._call("GET", f"/images/{image_id}")
+        return body
+
+    def create(self, **body: Any) -> dict[str, Any]:
+        created: dict[str, Any] = self._call("POST", "/images", json=body)
+        return created
+
+    def patch(self, image_id: str, operations: list[dict[str, Any]]) -> None:
+        self._call(
+            "PATCH",
+            f"/images/{image_id}",
+            data=json.dumps(operations),
+            headers={"Content-Type": "application/openstack-images-v2.1-json-patch"},
+        )
+
+    def action(self, image_id: str, name: str) -> None:
+        self._call("POST", f"/images/{image_id}/actions/{name}")
+
+    def upload(self, image_id: str, data: bytes) -> None:
+        self._call(
+            "PUT",
+            f"/images/{image_id}/file",
+            data=data,
+            headers={"Content-Type": "application/octet-stream"},
+        )
+
+    def delete(self, image_id: str) -> None:
+        image = self.show(image_id)
+        if image["protected"]:
+            self.patch(image_id, [{"op": "replace", "path": "/protected", "value": False}])
+        self._call("DELETE", f"/images/{image_id}")
+
+    def delete_named(self, *names: str) -> None:
+        for name in names:
+            for image in self.named(name):
+                self.delete(image["id"])

@@ -1,0 +1,91 @@
+"""reconciler.executor: per-image isolation and id hand-over from reserve to later steps.
+
+The writer here records calls; it tests the executor's own bookkeeping, not Glance (the
+functional tests do that against the real server).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+
+import pytest
+
+from catalog.errors import GlanceCatalogError
+from catalog.model import ImageSource, ImageState
+from reconciler.actions import FieldChange
+from reconciler.errors import CloudError
+from reconciler.executor import Outcome, apply_plan
+from reconciler.plan import Conflict
+from reconciler.planner import make_plan
+from tests.unit.builders import catalog, desired, snapshot
+
+
+class RecordingWriter:
+    def __init__(self, fail_upload_of: str = "") -> None:
+        self.calls: list[tuple[str, str]] = []
+        self.fail_upload_of = fail_upload_of
+
+    def reserve(self, changes: Iterable[FieldChange]) -> str:
+        name = next(c.after for c in changes if c.path == "name")
+        self.calls.append(("reserve", name))
+        return f"id-{name}"
+
+    def upload(
+        self,
+        image_id: str,
+        image: str,
+        source: ImageSource,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> int:
+        self.calls.append(("upload", image_id))
+        if image == self.fail_upload_of:
+            raise CloudError(f"image '{image}': upload failed")
+        return 3
+
+    def web_download(self, image_id: str, image: str, source: ImageSource) -> None:
+        self.calls.append(("import", image_id))
+
+    def update(self, image_id: str, changes: Iterable[FieldChange]) -> None:
+        self.calls.append(("update", image_id))
+
+    def deactivate(self, image_id: str) -> None:
+        self.calls.append(("deactivate", image_id))
+
+    def reactivate(self, image_id: str) -> None:
+        self.calls.append(("reactivate", image_id))
+
+    def delete(self, image_id: str) -> None:
+        self.calls.append(("delete", image_id))
+
+
+def test_later_steps_use_the_id_the_reserve_produced() -> None:
+    plan = make_plan(catalog(desired("a", state=ImageState.DEACTIVATED)), snapshot())
+    writer = RecordingWriter()
+    report = apply_plan(plan, writer)
+    assert writer.calls == [("reserve", "a"), ("upload", "id-a"), ("deactivate", "id-a")]
+    assert report.ok
+
+
+def test_a_failed_step_skips_that_image_only() -> None:
+    plan = make_plan(catalog(desired("a", state=ImageState.DEACTIVATED), desired("b")), snapshot())
+    writer = RecordingWriter(fail_upload_of="a")
+    seen: list[Outcome] = []
+    report = apply_plan(plan, writer, on_result=lambda result: seen.append(result.outcome))
+    assert ("upload", "id-b") in writer.calls
+    assert ("deactivate", "id-a") not in writer.calls
+    outcomes = {(r.action.kind.value, r.action.image): r.outcome for r in report.results}
+    assert outcomes[("upload", "a")] is Outcome.FAILED
+    assert outcomes[("deactivate", "a")] is Outcome.SKIPPED
+    assert outcomes[("upload", "b")] is Outcome.DONE
+    assert not report.ok and len(report.failed) == 1
+    assert len(seen) == len(report.results)
+
+
+def test_a_plan_with_conflicts_changes_nothing() -> None:
+    plan = make_plan(catalog(desired("a")), snapshot())
+    conflicted = replace(plan, conflicts=(Conflict("a", "boom"),))
+    writer = RecordingWriter()
+    with pytest.raises(GlanceCatalogError, match="the plan has conflicts"):
+        apply_plan(conflicted, writer)
+    assert writer.calls == []
