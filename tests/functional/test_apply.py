@@ -206,7 +206,11 @@ def test_drift_made_by_hand_is_reported_and_reverted(
         [
             {"op": "replace", "path": "/os_distro", "value": "debian"},
             {"op": "replace", "path": "/min_ram", "value": 1},
-            {"op": "replace", "path": "/tags", "value": ["lts", "test", "intruder"]},
+            {
+                "op": "replace",
+                "path": "/tags",
+                "value": ["lts", "intruder", f"glance-catalog:{names['catalog']}"],
+            },
         ],
     )
     probe.action(probe.only(names["url"])["id"], "deactivate")
@@ -216,6 +220,8 @@ def test_drift_made_by_hand_is_reported_and_reverted(
     assert '~ properties.os_distro: "debian" -> "ubuntu"' in drift.stdout
     assert "~ min_ram: 1 -> 128" in drift.stdout
     assert f"~ {names['url']}: will be reactivated" in drift.stdout
+    marker = f"glance-catalog:{names['catalog']}"
+    assert f'~ tags: ["{marker}", "intruder", "lts"] -> ["{marker}", "lts", "test"]' in drift.stdout
 
     assert run_cli("apply", str(manifest), "--cloud", "local", "--auto-approve").code == 0
     image = probe.show(image_id)
