@@ -56,7 +56,7 @@ def main() -> None:
     finally:
         server.shutdown()
         server.server_close()
-        if not os.environ.get("KEEP_CLOUD"):
+        if cloud.started_here and not os.environ.get("KEEP_CLOUD"):
             stop()
     print(f"\ndemo finished in {time.monotonic() - started:.1f} s")
 

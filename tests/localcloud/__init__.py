@@ -1,0 +1,51 @@
+"""A real OpenStack Keystone + Glance on 127.0.0.1 for glance-catalog tests.
+
+    from tests.localcloud import ensure_up, stop
+
+    cloud = ensure_up()          # installs once, starts if not running
+    ...                          # OS_CLIENT_CONFIG_FILE=cloud.clouds_yaml
+    if cloud.started_here:
+        stop()
+
+CLI: ``python -m tests.localcloud up [--fresh] | down | status``.
+Clouds in clouds.yaml: ``local`` (admin), ``local-a`` (alice, member of
+project-a), ``local-b`` (bob, member of project-b).
+"""
+
+from .harness import (
+    ALLOWED_IMPORT_PORTS,
+    SOURCE_PORTS,
+    LocalCloud,
+    ensure_up,
+    env_line,
+    status,
+    stop,
+)
+from .install import ensure_service_venv, glance_port, keystone_port
+from .procs import LocalCloudError
+from .provision import (
+    ADMIN_PASSWORD,
+    ADMIN_PROJECT,
+    ADMIN_USER,
+    CLOUDS,
+    TENANT_USERS,
+)
+
+__all__ = [
+    "ADMIN_PASSWORD",
+    "ADMIN_PROJECT",
+    "ADMIN_USER",
+    "ALLOWED_IMPORT_PORTS",
+    "CLOUDS",
+    "SOURCE_PORTS",
+    "TENANT_USERS",
+    "LocalCloud",
+    "LocalCloudError",
+    "ensure_service_venv",
+    "ensure_up",
+    "env_line",
+    "glance_port",
+    "keystone_port",
+    "status",
+    "stop",
+]
