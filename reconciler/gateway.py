@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -45,8 +46,10 @@ def _glance_message(response: requests.Response) -> str:
     try:
         body = response.json()
     except ValueError:
-        text = " ".join(response.text.split())
-        return text[:300] or response.reason
+        # Glance's WSGI errors are small HTML pages: keep the sentence after the heading.
+        text = re.sub(r"(?s)<head>.*?</head>|<h1>.*?</h1>|<[^>]+>", " ", response.text)
+        text = " ".join(text.split())
+        return text[:300] or str(response.reason)
     if isinstance(body, dict):
         for key in ("message", "title", "error"):
             if key in body:

@@ -367,3 +367,29 @@ def test_apply_without_a_terminal_refuses_unless_auto_approved(
     with_env = run_cli("apply", str(manifest), "--auto-approve", env={"OS_CLOUD": "local"})
     assert with_env.code == 0, with_env.output
     assert probe.only(names["reserved"])["status"] == "queued"
+
+
+def test_data_glance_refuses_is_reported_and_the_image_stays_queued(
+    tmp_path: Path, probe: GlanceProbe, names: dict[str, str]
+) -> None:
+    # A boot-sector signature over random partition entries fails Glance's raw safety check.
+    disk = bytearray(make_disk(tmp_path / "bad.raw", 64 * 1024, 3).read_bytes())
+    disk[510:512] = b"\x55\xaa"
+    (tmp_path / "bad.raw").write_bytes(bytes(disk))
+    manifest = write_manifest(
+        tmp_path,
+        f"""
+        version: 1
+        catalog: {names["catalog"]}
+        images:
+          - {{name: {names["file"]}, disk_format: raw, source: {{file: bad.raw}}}}
+          - {{name: {names["reserved"]}, disk_format: raw}}
+    """,
+    )
+    applied = run_cli("apply", str(manifest), "--cloud", "local", "--auto-approve")
+    assert applied.code == 1, applied.output
+    assert f"image '{names['file']}': upload answered HTTP 415: " in applied.stdout
+    assert "Image failed safety checks" in applied.stdout
+    assert "<html>" not in applied.stdout
+    assert probe.only(names["file"])["status"] == "queued"
+    assert probe.only(names["reserved"])["status"] == "queued"
