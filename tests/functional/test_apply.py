@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.functional.support import (
+    REPO,
     GlanceProbe,
     make_disk,
     run_cli,
@@ -392,4 +399,60 @@ def test_data_glance_refuses_is_reported_and_the_image_stays_queued(
     assert "Image failed safety checks" in applied.stdout
     assert "<html>" not in applied.stdout
     assert probe.only(names["file"])["status"] == "queued"
+    assert probe.only(names["reserved"])["status"] == "queued"
+
+
+def run_on_terminal(args: list[str], answer: str) -> tuple[int, str]:
+    """Run the CLI with a pseudo-terminal as stdin and stdout, typing ``answer`` at the prompt."""
+    main, child = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", *args],
+        stdin=child,
+        stdout=child,
+        stderr=child,
+        cwd=REPO,
+        env=dict(os.environ),
+    )
+    os.close(child)
+    output = b""
+    answered = False
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([main], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(main, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            output += chunk
+            if not answered and b"Only 'yes' is accepted" in output:
+                os.write(main, answer.encode() + b"\n")
+                answered = True
+        elif process.poll() is not None:
+            break
+    os.close(main)
+    return process.wait(timeout=30), output.decode(errors="replace")
+
+
+def test_apply_on_a_terminal_asks_and_only_yes_applies(
+    tmp_path: Path, probe: GlanceProbe, names: dict[str, str]
+) -> None:
+    manifest = write_manifest(
+        tmp_path,
+        f"""
+        version: 1
+        catalog: {names["catalog"]}
+        images: [{{name: {names["reserved"]}, disk_format: raw}}]
+    """,
+    )
+    args = ["apply", str(manifest), "--cloud", "local"]
+    code, output = run_on_terminal(args, "no")
+    assert code == 1, output
+    assert "apply cancelled; nothing was changed" in output
+    assert probe.named(names["reserved"]) == []
+    code, output = run_on_terminal(args, "yes")
+    assert code == 0, output
+    assert "Apply complete: 1 done, 0 failed, 0 skipped." in output
     assert probe.only(names["reserved"])["status"] == "queued"
