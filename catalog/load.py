@@ -121,6 +121,8 @@ def _catalog_diagnostics(documents: Iterable[ParsedDocument]) -> Iterable[Diagno
         if not isinstance(body, dict):
             continue
         name = body.get("catalog")
+        if not isinstance(name, str):
+            continue
         if first_catalog is None:
             first_catalog = (name, document)
         elif name != first_catalog[0]:
