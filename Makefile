@@ -26,8 +26,8 @@ unit: venv
 	$(PY) -m pytest tests/unit
 
 lint: venv
-	$(PY) -m ruff check catalog reconciler tests examples
-	$(PY) -m ruff format --check catalog reconciler tests examples
+	$(PY) -m ruff check catalog reconciler tests examples bench
+	$(PY) -m ruff format --check catalog reconciler tests examples bench
 	$(PY) -m mypy
 
 glance-up: venv

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator
-from typing import Any
-
-from jsonschema import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from catalog.diagnostics import Diagnostic
 from catalog.locate import diagnostic_at
-from catalog.schema import validator
+from catalog.schema import is_valid, validator
 from catalog.yamldoc import JsonPath, ParsedDocument
+
+if TYPE_CHECKING:
+    from jsonschema import ValidationError
 
 _PATTERN_MESSAGES: dict[str, tuple[str, str | None]] = {
     "catalog": (
@@ -35,8 +36,15 @@ _TYPE_NAMES = {
 
 
 def schema_diagnostics(document: ParsedDocument) -> Iterator[Diagnostic]:
+    if is_valid(document.value):
+        return
+    found = False
     for error in validator().iter_errors(document.value):
+        found = True
         yield from _translate(document, error)
+    if not found:
+        # The two validators disagree: trust the stricter one rather than let the error pass.
+        yield diagnostic_at(document, (), "does not match the manifest schema")
 
 
 def _translate(document: ParsedDocument, error: ValidationError) -> Iterator[Diagnostic]:
@@ -59,7 +67,7 @@ def _translate(document: ParsedDocument, error: ValidationError) -> Iterator[Dia
         return
     if kind == "type":
         wanted = _TYPE_NAMES.get(str(expected), str(expected))
-        written = document.scalars.get(path)
+        written = document.written(path)
         quote = None
         if expected == "string" and written is not None:
             quote = f'quote it: "{written}"'

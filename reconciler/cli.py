@@ -12,6 +12,7 @@ import tempfile
 import traceback
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -19,10 +20,10 @@ from catalog.diagnostics import ManifestInvalid, diagnostics_as_json
 from catalog.errors import GlanceCatalogError
 from catalog.load import check_catalog, load_catalog
 from catalog.model import Catalog
-from reconciler.executor import ActionResult, apply_plan
-from reconciler.plan import Plan
-from reconciler.planner import make_plan
-from reconciler.render import render_plan, render_report, render_result
+
+if TYPE_CHECKING:
+    from reconciler.executor import ActionResult
+    from reconciler.plan import Plan
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_BUG = 0, 1, 2, 3
 
@@ -48,7 +49,9 @@ def _select_cloud(cloud: str | None) -> str:
 
 
 def _plan(catalog: Catalog, cloud: str) -> tuple[Plan, object]:
-    from reconciler.gateway import GlanceGateway  # imported late: validate needs no openstack
+    # Imported here: validate needs neither openstack nor the planner, and starts faster.
+    from reconciler.gateway import GlanceGateway
+    from reconciler.planner import make_plan
 
     gateway = GlanceGateway(cloud)
     return make_plan(catalog, gateway.snapshot()), gateway
@@ -99,6 +102,8 @@ def validate(paths: tuple[Path, ...], output_format: str) -> int:
 )
 def plan(paths: tuple[Path, ...], cloud: str | None, as_json: bool, detailed_exitcode: bool) -> int:
     """Show what apply would change in Glance, without changing anything."""
+    from reconciler.render import render_plan
+
     catalog = load_catalog(paths)
     the_plan, _ = _plan(catalog, _select_cloud(cloud))
     click.echo(the_plan.to_json() if as_json else render_plan(the_plan, _style), nl=False)
@@ -113,6 +118,9 @@ def plan(paths: tuple[Path, ...], cloud: str | None, as_json: bool, detailed_exi
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
 def apply(paths: tuple[Path, ...], cloud: str | None, auto_approve: bool) -> int:
     """Change Glance to match the manifests."""
+    from reconciler.executor import apply_plan
+    from reconciler.render import render_plan, render_report, render_result
+
     catalog = load_catalog(paths)
     the_plan, gateway = _plan(catalog, _select_cloud(cloud))
     click.echo(render_plan(the_plan, _style), nl=False)
