@@ -92,7 +92,7 @@ def _fields_diagnostics(
                 )
     tags = fields.get("tags")
     if isinstance(tags, list):
-        seen: set[object] = set()
+        seen: set[str] = set()
         for index, tag in enumerate(tags):
             if isinstance(tag, str) and tag.startswith("glance-catalog:"):
                 yield diagnostic_at(
@@ -101,7 +101,9 @@ def _fields_diagnostics(
                     f"'{tag}' is glance-catalog's ownership marker",
                     "the tool adds it itself; remove it",
                 )
-            if isinstance(tag, str) and tag in seen:
+            if not isinstance(tag, str):
+                continue
+            if tag in seen:
                 yield diagnostic_at(document, (*path, "tags", index), f"duplicate tag '{tag}'")
             seen.add(tag)
 
@@ -134,6 +136,11 @@ def _source_diagnostics(
             "web-download needs a url source",
             "Glance can only pull from a URL; use method: upload for a file",
         )
+    checksum = source.get("checksum")
+    if isinstance(checksum, str):
+        problem = checksum_problem(checksum)
+        if problem is not None:
+            yield diagnostic_at(document, (*path, "checksum"), problem[0], problem[1])
     file = source.get("file")
     if isinstance(file, str) and file:
         resolved = (manifest_dir / file).resolve()
@@ -144,3 +151,31 @@ def _source_diagnostics(
                 f"no such file: {resolved}",
                 "file is relative to the manifest's folder",
             )
+
+
+_HEX_LENGTHS = {"sha256": 64, "sha512": 128}
+_KNOWN_LENGTHS = {32: "an md5", 40: "a sha1", 64: "a sha256", 128: "a sha512"}
+
+
+def checksum_problem(checksum: str) -> tuple[str, str] | None:
+    """What is wrong with a checksum string, and a hint; None when it is well-formed."""
+    algorithm, colon, digest = checksum.partition(":")
+    if not colon:
+        return (
+            f"'{checksum}' has no algorithm",
+            "write sha256:<hex> or sha512:<hex> (sha256sum prints the hex)",
+        )
+    if algorithm.lower() not in _HEX_LENGTHS:
+        return (
+            f"algorithm '{algorithm}' is not accepted",
+            "use sha256 or sha512; md5 and sha1 do not protect against tampering",
+        )
+    bad = next((char for char in digest if char not in "0123456789abcdefABCDEF"), None)
+    if bad is not None:
+        return f"the digest has a non-hex character {bad!r}", "a digest is 0-9 and a-f only"
+    wanted = _HEX_LENGTHS[algorithm.lower()]
+    if len(digest) != wanted:
+        looks = _KNOWN_LENGTHS.get(len(digest))
+        hint = f"{len(digest)} digits look like {looks} digest" if looks else "copy it again"
+        return f"{algorithm} needs {wanted} hex digits, not {len(digest)}", hint
+    return None

@@ -35,7 +35,15 @@ class Diagnostic:
         parts.append(self.message)
         if self.hint:
             parts.append(f" (hint: {self.hint})")
-        return "".join(parts).replace("\n", " ")
+        return one_line("".join(parts))
+
+
+def one_line(text: str) -> str:
+    """``text`` with every non-printable character escaped, so it stays one line whatever
+    the manifest contained."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
 def sort_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:

@@ -15,6 +15,7 @@ from typing import Any
 from catalog.checks import document_diagnostics
 from catalog.diagnostics import Diagnostic, ManifestInvalid, sort_diagnostics
 from catalog.locate import diagnostic_at
+from catalog.merge import catalog_defaults, merged_diagnostics, merged_fields
 from catalog.model import (
     Catalog,
     Checksum,
@@ -28,16 +29,6 @@ from catalog.schema_errors import schema_diagnostics
 from catalog.yamldoc import ParsedDocument, parse_document
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
-# Built-in defaults: Glance's own default visibility is shared; a catalog should not inherit it.
-BUILTIN_DEFAULTS: dict[str, Any] = {
-    "container_format": "bare",
-    "visibility": "private",
-    "protected": False,
-    "hidden": False,
-    "min_disk": 0,
-    "min_ram": 0,
-    "state": "active",
-}
 
 
 @dataclass(frozen=True)
@@ -49,22 +40,25 @@ class LoadResult:
     files: tuple[Path, ...]
 
 
-def load_catalog(paths: Sequence[Path]) -> Catalog:
+def load_catalog(paths: Sequence[Path], *, recursive: bool = False) -> Catalog:
     """The catalog the manifests at ``paths`` declare; raises ManifestInvalid with every error."""
-    result = check_catalog(paths)
+    result = check_catalog(paths, recursive=recursive)
     if result.catalog is None:
         raise ManifestInvalid(result.diagnostics)
     return result.catalog
 
 
-def manifest_files(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]:
+def manifest_files(
+    paths: Sequence[Path], *, recursive: bool = False
+) -> tuple[list[Path], list[Diagnostic]]:
+    """The manifest files ``paths`` name: files as given, folders' *.yaml and *.yml sorted
+    (and their subfolders' with ``recursive``)."""
     files: list[Path] = []
     problems: list[Diagnostic] = []
     for path in paths:
         if path.is_dir():
-            found = sorted(
-                p for p in path.iterdir() if p.suffix in MANIFEST_SUFFIXES and p.is_file()
-            )
+            candidates = path.rglob("*") if recursive else path.iterdir()
+            found = sorted(p for p in candidates if p.suffix in MANIFEST_SUFFIXES and p.is_file())
             if not found:
                 problems.append(
                     Diagnostic(
@@ -79,8 +73,8 @@ def manifest_files(paths: Sequence[Path]) -> tuple[list[Path], list[Diagnostic]]
     return files, problems
 
 
-def check_catalog(paths: Sequence[Path]) -> LoadResult:
-    files, problems = manifest_files(paths)
+def check_catalog(paths: Sequence[Path], *, recursive: bool = False) -> LoadResult:
+    files, problems = manifest_files(paths, recursive=recursive)
     documents: list[ParsedDocument] = []
     digest = hashlib.sha256()
     for file in files:
@@ -102,11 +96,10 @@ def check_catalog(paths: Sequence[Path]) -> LoadResult:
         problems.extend(document_diagnostics(document, file.resolve().parent))
         documents.append(document)
     problems.extend(_catalog_diagnostics(documents))
+    problems.extend(merged_diagnostics(documents))
     if problems or not documents:
         return LoadResult(None, tuple(sort_diagnostics(problems)), tuple(files))
-    images, build_problems = _build_images(documents)
-    if build_problems:
-        return LoadResult(None, tuple(sort_diagnostics(build_problems)), tuple(files))
+    images = _build_images(documents)
     name = str(documents[0].value["catalog"])
     catalog = Catalog(name, tuple(images), tuple(files), digest.hexdigest())
     return LoadResult(catalog, (), tuple(files))
@@ -161,67 +154,14 @@ def _catalog_diagnostics(documents: Iterable[ParsedDocument]) -> Iterable[Diagno
                 first_names[image_name] = (document, index)
 
 
-def _merged_fields(defaults: dict[str, Any], image: dict[str, Any]) -> dict[str, Any]:
-    fields = {**BUILTIN_DEFAULTS, **defaults, **image}
-    fields["tags"] = sorted({*defaults.get("tags", []), *image.get("tags", [])})
-    fields["properties"] = {**defaults.get("properties", {}), **image.get("properties", {})}
-    fields.setdefault("members", [])
-    return fields
-
-
-def _build_images(
-    documents: list[ParsedDocument],
-) -> tuple[list[DesiredImage], list[Diagnostic]]:
-    defaults: dict[str, Any] = next(
-        (doc.value["defaults"] for doc in documents if "defaults" in doc.value), {}
-    )
+def _build_images(documents: list[ParsedDocument]) -> list[DesiredImage]:
+    """DesiredImages from documents that passed every check."""
+    defaults = catalog_defaults(documents)
     images: list[DesiredImage] = []
-    problems: list[Diagnostic] = []
     for document in documents:
         manifest_dir = Path(document.file).resolve().parent
         for index, image in enumerate(document.value.get("images") or []):
-            fields = _merged_fields(defaults, image)
-            path = ("images", index)
-            state = ImageState(fields["state"])
-            if "disk_format" not in fields and state is not ImageState.ABSENT:
-                problems.append(
-                    diagnostic_at(
-                        document,
-                        path,
-                        "missing disk_format",
-                        "set disk_format on the image or in defaults (qcow2, raw, ...)",
-                    )
-                )
-                continue
-            if fields["members"] and fields["visibility"] != "shared":
-                problems.append(
-                    diagnostic_at(
-                        document,
-                        (*path, "members"),
-                        f"members need visibility: shared (this image is {fields['visibility']})",
-                        "set visibility: shared or remove members",
-                        key=True,
-                    )
-                )
-            if fields["members"]:
-                problems.append(
-                    diagnostic_at(
-                        document,
-                        (*path, "members"),
-                        "members are not managed by this version of glance-catalog yet",
-                        "remove members and share the image by hand for now",
-                        key=True,
-                    )
-                )
-            if state is ImageState.DEACTIVATED and "source" not in fields:
-                problems.append(
-                    diagnostic_at(
-                        document,
-                        (*path, "state"),
-                        "an image without a source cannot be deactivated",
-                        "Glance deactivates only images that have data; add a source",
-                    )
-                )
+            fields = merged_fields(defaults, image)
             images.append(
                 DesiredImage(
                     name=fields["name"],
@@ -236,11 +176,11 @@ def _build_images(
                     tags=frozenset(fields["tags"]),
                     properties=dict(sorted(fields["properties"].items())),
                     members=tuple(fields["members"]),
-                    state=state,
-                    position=document.position(path),
+                    state=ImageState(fields["state"]),
+                    position=document.position(("images", index)),
                 )
             )
-    return images, problems
+    return images
 
 
 def _source(source: dict[str, Any] | None, manifest_dir: Path) -> ImageSource | None:

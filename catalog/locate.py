@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from catalog.diagnostics import Diagnostic
@@ -15,18 +16,24 @@ def image_name(document: ParsedDocument, path: JsonPath) -> str | None:
     if not isinstance(images, list) or path[1] >= len(images):
         return None
     image: Any = images[path[1]]
-    if isinstance(image, dict) and isinstance(image.get("name"), str):
+    if isinstance(image, dict) and isinstance(image.get("name"), str) and image["name"]:
         return str(image["name"])
     return f"#{path[1] + 1}"
 
 
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_:-]+$")
+
+
 def dotted(path: JsonPath) -> str:
+    """``images[3].source.url``; a key that is not plain is quoted: ``properties['a b']``."""
     text = ""
     for part in path:
         if isinstance(part, int):
             text += f"[{part}]"
+        elif not _PLAIN_KEY.match(part):
+            text += f"[{part!r}]"
         else:
-            text += f".{part}" if text else str(part)
+            text += f".{part}" if text else part
     return text
 
 

@@ -19,10 +19,6 @@ _PATTERN_MESSAGES: dict[str, tuple[str, str | None]] = {
         "must be 1 to 40 lower-case letters, digits or dashes, starting with a letter or digit",
         None,
     ),
-    "checksum": (
-        "must be sha256:<64 hex digits> or sha512:<128 hex digits>",
-        "compute it with sha256sum or sha512sum",
-    ),
     "url": ("the URL scheme must be http or https", None),
 }
 
@@ -76,13 +72,17 @@ def _translate(document: ParsedDocument, error: ValidationError) -> Iterator[Dia
         return
     if kind == "enum":
         choices = ", ".join(str(choice) for choice in expected)
-        yield diagnostic_at(document, path, f"{value!r} is not one of {choices}")
+        shown, hint = _as_written(document, path, value)
+        yield diagnostic_at(document, path, f"{shown} is not one of {choices}", hint)
         return
     if kind == "const":
-        yield diagnostic_at(document, path, f"must be {expected!r}, not {value!r}")
+        shown, hint = _as_written(document, path, value)
+        yield diagnostic_at(document, path, f"must be {expected!r}, not {shown}", hint)
         return
     if kind == "pattern":
         field = str(path[-1]) if path else ""
+        if field == "checksum":
+            return  # catalog.checks says precisely what is wrong with it
         message, hint = _PATTERN_MESSAGES.get(field, (f"does not match {expected}", None))
         yield diagnostic_at(document, path, f"{value!r}: {message}", hint)
         return
@@ -100,3 +100,14 @@ def _translate(document: ParsedDocument, error: ValidationError) -> Iterator[Dia
         yield diagnostic_at(document, path, limits[str(kind)])
         return
     yield diagnostic_at(document, path, error.message)
+
+
+def _as_written(document: ParsedDocument, path: JsonPath, value: Any) -> tuple[str, str | None]:
+    """How to show a rejected value: as written, and what YAML made of it when that differs."""
+    written = document.written(path)
+    if written is None or isinstance(value, str):
+        return repr(value), None
+    read_as = "null" if value is None else str(value).lower()
+    if written == read_as:
+        return written, None
+    return f"{written} (YAML reads it as {read_as})", f'quote it: "{written}"'

@@ -182,7 +182,14 @@ def parse_document(text: str, file: str) -> ParsedDocument:
 def _parse(text: str, file: str, loader_class: Any) -> tuple[ParsedDocument, bool]:
     """The parsed document, and whether YAML itself (not our checks) rejected it."""
     document = ParsedDocument(file)
-    loader = loader_class(text)
+    try:
+        loader = loader_class(text)
+    except yaml.reader.ReaderError as error:
+        before = text[: error.position]
+        line, column = before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
+        message = f"character {error.character!r} is not allowed in YAML ({error.reason})"
+        document.diagnostics.append(Diagnostic(file, line, column, None, "", message))
+        return document, False
     try:
         node = loader.get_single_node()
         if node is None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from catalog.diagnostics import ManifestInvalid, diagnostics_as_json
+from catalog.diagnostics import ManifestInvalid, diagnostics_as_json, one_line
 from catalog.errors import GlanceCatalogError
 from catalog.load import check_catalog, load_catalog
 from catalog.model import Catalog
@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_BUG = 0, 1, 2, 3
 
 paths_argument = click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+recursive_option = click.option(
+    "-r", "--recursive", is_flag=True, help="Also read manifests in subfolders of PATH folders."
+)
 cloud_option = click.option(
     "--cloud",
     envvar="OS_CLOUD",
@@ -65,6 +68,7 @@ def cli() -> None:
 
 @cli.command()
 @paths_argument
+@recursive_option
 @click.option(
     "--format",
     "output_format",
@@ -72,9 +76,9 @@ def cli() -> None:
     default="text",
     help="text: one line per error; json: objects for CI annotations.",
 )
-def validate(paths: tuple[Path, ...], output_format: str) -> int:
+def validate(paths: tuple[Path, ...], recursive: bool, output_format: str) -> int:
     """Check manifests: schema and semantic rules, every error at file:line:column."""
-    result = check_catalog(paths)
+    result = check_catalog(paths, recursive=recursive)
     if output_format == "json":
         click.echo(
             diagnostics_as_json(result.diagnostics)
@@ -93,6 +97,7 @@ def validate(paths: tuple[Path, ...], output_format: str) -> int:
 
 @cli.command()
 @paths_argument
+@recursive_option
 @cloud_option
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 @click.option(
@@ -100,11 +105,17 @@ def validate(paths: tuple[Path, ...], output_format: str) -> int:
     is_flag=True,
     help="Exit 2 when the plan has changes, 0 when it has none.",
 )
-def plan(paths: tuple[Path, ...], cloud: str | None, as_json: bool, detailed_exitcode: bool) -> int:
+def plan(
+    paths: tuple[Path, ...],
+    recursive: bool,
+    cloud: str | None,
+    as_json: bool,
+    detailed_exitcode: bool,
+) -> int:
     """Show what apply would change in Glance, without changing anything."""
     from reconciler.render import render_plan
 
-    catalog = load_catalog(paths)
+    catalog = load_catalog(paths, recursive=recursive)
     the_plan, _ = _plan(catalog, _select_cloud(cloud))
     click.echo(the_plan.to_json() if as_json else render_plan(the_plan, _style), nl=False)
     if the_plan.conflicts:
@@ -114,14 +125,15 @@ def plan(paths: tuple[Path, ...], cloud: str | None, as_json: bool, detailed_exi
 
 @cli.command()
 @paths_argument
+@recursive_option
 @cloud_option
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
-def apply(paths: tuple[Path, ...], cloud: str | None, auto_approve: bool) -> int:
+def apply(paths: tuple[Path, ...], recursive: bool, cloud: str | None, auto_approve: bool) -> int:
     """Change Glance to match the manifests."""
     from reconciler.executor import apply_plan
     from reconciler.render import render_plan, render_report, render_result
 
-    catalog = load_catalog(paths)
+    catalog = load_catalog(paths, recursive=recursive)
     the_plan, gateway = _plan(catalog, _select_cloud(cloud))
     click.echo(render_plan(the_plan, _style), nl=False)
     if the_plan.conflicts:
@@ -167,7 +179,7 @@ def main(argv: list[str] | None = None) -> None:
         code = EXIT_ERROR
     except GlanceCatalogError as error:
         for line in error.lines:
-            click.echo(line, err=True)
+            click.echo(one_line(line), err=True)
         code = EXIT_ERROR
     except Exception as error:  # the last line of defence: never a bare traceback
         click.echo(

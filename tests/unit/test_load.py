@@ -151,7 +151,13 @@ def test_every_error_of_every_file_is_reported_in_one_pass_sorted(tmp_path: Path
         line.startswith("b.yaml:2:10: catalog: catalog 'd' differs from 'c'") for line in relative
     )
     assert any(line.startswith("b.yaml:4:15: image 'y': protect: unknown key") for line in relative)
-    assert relative == sorted(relative)
+
+    def key(line: str) -> tuple[str, int, int]:
+        file, line_number, column = line.split(":")[:3]
+        return file, int(line_number), int(column)
+
+    assert relative == sorted(relative, key=key)
+    assert any("visibility: no (YAML reads it as false) is not one of" in line for line in relative)
 
 
 def test_defaults_in_two_files_name_both(tmp_path: Path) -> None:
@@ -207,3 +213,136 @@ def test_the_shipped_examples_validate() -> None:
     catalog = load_catalog([examples])
     assert catalog.name == "demo"
     assert len(catalog.images) >= 4
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("{url: 'http://h/x', checksum: 'abc'}", "source.checksum: 'abc' has no algorithm"),
+        (
+            "{url: 'http://h/x', checksum: 'md5:" + "a" * 32 + "'}",
+            "source.checksum: algorithm 'md5' is not accepted",
+        ),
+        (
+            "{url: 'http://h/x', checksum: 'sha256:" + "a" * 40 + "'}",
+            "source.checksum: sha256 needs 64 hex digits, not 40 (hint: 40 digits look like a sha1",
+        ),
+        (
+            "{url: 'http://h/x', checksum: 'sha256:" + "a" * 128 + "'}",
+            "sha256 needs 64 hex digits, not 128 (hint: 128 digits look like a sha512 digest)",
+        ),
+        (
+            "{url: 'http://h/x', checksum: 'sha512:" + "g" * 128 + "'}",
+            "source.checksum: the digest has a non-hex character 'g'",
+        ),
+        (
+            "{url: 'http://h/x', file: f.raw, checksum: '" + SHA + "'}",
+            "source: give exactly one of url and file",
+        ),
+        ("{checksum: '" + SHA + "'}", "source: give one of url and file"),
+        ("{file: f.raw, method: web-download}", "source.method: web-download needs a url source"),
+        (
+            "{url: 'http://h/x', checksum: '" + SHA + "', methd: upload}",
+            "source.methd: unknown key 'methd' (hint: did you mean 'method'?)",
+        ),
+    ],
+)
+def test_source_rules(tmp_path: Path, source: str, expected: str) -> None:
+    (tmp_path / "f.raw").write_bytes(b"x")
+    manifest = write(
+        tmp_path,
+        "m.yaml",
+        f"version: 1\ncatalog: c\nimages:\n  - {{name: a, disk_format: raw, source: {source}}}\n",
+    )
+    found = errors(manifest)
+    assert any(expected in line for line in found), found
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ("properties: {checksum: x}", "'checksum' is not a custom property (hint: Glance computes"),
+        ("properties: {os_glance_import_task: x}", "(hint: Glance manages it)"),
+        ("properties: {glance_catalog_x: y}", "(hint: glance-catalog keeps its own bookkeeping"),
+        ("properties: {visibility: public}", "(hint: use the image field 'visibility')"),
+        (
+            "properties: {hw_qemu_guest_agent: yes}",
+            'must be a string, not yes (hint: quote it: "yes")',
+        ),
+        ("tags: ['glance-catalog:other']", "is glance-catalog's ownership marker"),
+        ("tags: ['" + "t" * 256 + "']", "tags[0]: is longer than 255 characters"),
+        ("tags: [" + ", ".join(f"t{i}" for i in range(128)) + "]", "tags: has more than 127"),
+        ("properties: {" + "k" * 256 + ": v}", "key is longer than 255 characters"),
+        ("properties: {k: '" + "v" * 256 + "'}", "properties.k: is longer than 255 characters"),
+        (
+            "properties: {" + ", ".join(f"p{i}: v" for i in range(127)) + "}",
+            "properties: has more than 126 entries",
+        ),
+        ("min_disk: 1.5", "min_disk: must be a whole number, not 1.5"),
+        ("protected: 'yes'", "protected: must be true or false"),
+        ("state: gone", "state: 'gone' is not one of active, deactivated, absent"),
+        ("disk_format: qcow3", "disk_format: 'qcow3' is not one of"),
+    ],
+)
+def test_image_field_rules(tmp_path: Path, fields: str, expected: str) -> None:
+    manifest = write(
+        tmp_path,
+        "m.yaml",
+        "version: 1\ncatalog: c\ndefaults: {disk_format: raw}\n"
+        f"images:\n  - name: a\n    {fields}\n",
+    )
+    found = errors(manifest)
+    assert any(expected in line for line in found), found
+
+
+@pytest.mark.parametrize(
+    ("document", "expected"),
+    [
+        ("version: 2\ncatalog: c\n", "m.yaml:1:10: version: must be 1, not 2"),
+        ("version: '1'\ncatalog: c\n", "m.yaml:1:10: version: must be 1, not '1'"),
+        ("version: 1\ncatalog: Prod_Images\n", "m.yaml:2:10: catalog: 'Prod_Images': must be 1 to"),
+        ("catalog: c\n", "m.yaml:1:1: missing required key 'version'"),
+        (
+            "version: 1\ncatalog: c\nimages:\n  - disk_format: raw\n",
+            "m.yaml:4:5: image '#1': missing required key 'name'",
+        ),
+        (
+            "version: 1\ncatalog: c\nimages:\n  - name: a\n",
+            "m.yaml:4:5: image 'a': missing disk_format",
+        ),
+        (
+            "version: 1\ncatalog: c\ndefaults: {protect: true}\n",
+            "m.yaml:3:12: defaults.protect: unknown key 'protect' "
+            "(hint: did you mean 'protected'?)",
+        ),
+        ("version: 1\ncatalog: c\nimagez: []\n", "m.yaml:3:1: imagez: unknown key 'imagez'"),
+        (
+            "version: 1\ncatalog: c\nimages: [{name: '', disk_format: raw}]\n",
+            "m.yaml:3:17: image '#1': name: must not be empty",
+        ),
+    ],
+)
+def test_document_rules(tmp_path: Path, document: str, expected: str) -> None:
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(document)
+    found = [line.removeprefix(f"{tmp_path}/") for line in errors(manifest)]
+    assert any(line.startswith(expected) for line in found), found
+
+
+def test_non_utf8_bytes_are_a_positioned_error(tmp_path: Path) -> None:
+    manifest = tmp_path / "m.yaml"
+    manifest.write_bytes(b"version: 1\ncatalog: \xff\n")
+    assert errors(manifest) == [f"{manifest}:1:1: not UTF-8 text (byte 20)"]
+
+
+def test_folders_are_read_flat_unless_recursive(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", "version: 1\ncatalog: c\nimages: [{name: a, disk_format: raw}]\n")
+    (tmp_path / "more").mkdir()
+    write(
+        tmp_path / "more",
+        "b.yml",
+        "version: 1\ncatalog: c\nimages: [{name: b, disk_format: raw}]\n",
+    )
+    (tmp_path / "notes.txt").write_text("not a manifest")
+    assert [i.name for i in load_catalog([tmp_path]).images] == ["a"]
+    assert [i.name for i in load_catalog([tmp_path], recursive=True).images] == ["a", "b"]

@@ -1,0 +1,96 @@
+"""Defaults merged under images, and the checks that need the merged view. Tolerates documents
+that failed the schema, so that these errors are reported in the same pass as the others."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from catalog.diagnostics import Diagnostic
+from catalog.locate import diagnostic_at
+from catalog.yamldoc import ParsedDocument
+
+# glance-catalog's own defaults. Glance's default visibility is shared; a catalog should not
+# inherit it.
+BUILTIN_DEFAULTS: dict[str, Any] = {
+    "container_format": "bare",
+    "visibility": "private",
+    "protected": False,
+    "hidden": False,
+    "min_disk": 0,
+    "min_ram": 0,
+    "state": "active",
+}
+
+
+def catalog_defaults(documents: Sequence[ParsedDocument]) -> dict[str, Any]:
+    for document in documents:
+        if isinstance(document.value, dict) and isinstance(document.value.get("defaults"), dict):
+            defaults: dict[str, Any] = document.value["defaults"]
+            return defaults
+    return {}
+
+
+def merged_fields(defaults: dict[str, Any], image: dict[str, Any]) -> dict[str, Any]:
+    """The image's fields over the defaults over the built-in defaults; tags united,
+    properties merged key by key (the image's value wins)."""
+    fields = {**BUILTIN_DEFAULTS, **defaults, **image}
+    tags: set[str] = set()
+    properties: dict[str, Any] = {}
+    for layer in (defaults, image):
+        if isinstance(layer.get("tags"), list):
+            tags.update(tag for tag in layer["tags"] if isinstance(tag, str))
+        if isinstance(layer.get("properties"), dict):
+            properties.update(layer["properties"])
+    fields["tags"] = sorted(tags)
+    fields["properties"] = properties
+    fields.setdefault("members", [])
+    return fields
+
+
+def merged_diagnostics(documents: Sequence[ParsedDocument]) -> Iterator[Diagnostic]:
+    defaults = catalog_defaults(documents)
+    for document in documents:
+        images = document.value.get("images") if isinstance(document.value, dict) else None
+        for index, image in enumerate(images if isinstance(images, list) else []):
+            if isinstance(image, dict):
+                yield from _image_diagnostics(
+                    document, ("images", index), merged_fields(defaults, image)
+                )
+
+
+def _image_diagnostics(
+    document: ParsedDocument, path: tuple[str | int, ...], fields: dict[str, Any]
+) -> Iterator[Diagnostic]:
+    state = fields["state"]
+    if "disk_format" not in fields and state != "absent":
+        yield diagnostic_at(
+            document,
+            path,
+            "missing disk_format",
+            "set disk_format on the image or in defaults (qcow2, raw, ...)",
+        )
+    members = fields["members"]
+    if members and fields["visibility"] != "shared":
+        yield diagnostic_at(
+            document,
+            (*path, "members"),
+            f"members need visibility: shared (this image is {fields['visibility']})",
+            "set visibility: shared or remove members",
+            key=True,
+        )
+    if members:
+        yield diagnostic_at(
+            document,
+            (*path, "members"),
+            "members are not managed by this version of glance-catalog yet",
+            "remove members and share the image by hand for now",
+            key=True,
+        )
+    if state == "deactivated" and "source" not in fields:
+        yield diagnostic_at(
+            document,
+            (*path, "state"),
+            "an image without a source cannot be deactivated",
+            "Glance deactivates only images that have data; add a source",
+        )

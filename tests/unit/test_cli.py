@@ -1,0 +1,33 @@
+"""reconciler.cli: exit codes for expected errors and for bugs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reconciler import cli
+
+
+def test_an_unexpected_bug_exits_3_and_logs_its_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cli, "check_catalog", broken)
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["validate", str(tmp_path)])
+    assert exited.value.code == 3
+    err = capsys.readouterr().err
+    assert err.startswith("unexpected error: RuntimeError: boom; traceback in ")
+    log = Path(err.strip().rsplit(" ", 1)[-1])
+    assert "Traceback" in log.read_text() and "RuntimeError: boom" in log.read_text()
+    log.unlink()
+
+
+def test_a_usage_error_exits_1_not_clicks_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["plan", "--no-such-option", "x"])
+    assert exited.value.code == 1
+    assert "No such option '--no-such-option'" in capsys.readouterr().err
