@@ -7,7 +7,11 @@ when there is none.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
+import os
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +33,8 @@ from catalog.schema_errors import schema_diagnostics
 from catalog.yamldoc import ParsedDocument, parse_document
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
+# Below this many bytes of manifests, starting worker processes costs more than it saves.
+PARALLEL_BYTES = 512 * 1024
 
 
 @dataclass(frozen=True)
@@ -77,24 +83,13 @@ def check_catalog(paths: Sequence[Path], *, recursive: bool = False) -> LoadResu
     files, problems = manifest_files(paths, recursive=recursive)
     documents: list[ParsedDocument] = []
     digest = hashlib.sha256()
-    for file in files:
-        raw = file.read_bytes()
-        digest.update(f"{file.name}\0{len(raw)}\0".encode())
-        digest.update(raw)
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as error:
-            problems.append(
-                Diagnostic(str(file), 1, 1, None, "", f"not UTF-8 text (byte {error.start})")
-            )
-            continue
-        document = parse_document(text, str(file))
-        problems.extend(document.diagnostics)
-        if document.diagnostics:
-            continue
-        problems.extend(schema_diagnostics(document))
-        problems.extend(document_diagnostics(document, file.resolve().parent))
-        documents.append(document)
+    for file, (file_digest, document, file_problems) in zip(
+        files, _check_files(files), strict=True
+    ):
+        digest.update(f"{file.name}\0{file_digest}\0".encode())
+        problems.extend(file_problems)
+        if document is not None:
+            documents.append(document)
     problems.extend(_catalog_diagnostics(documents))
     problems.extend(merged_diagnostics(documents))
     if problems or not documents:
@@ -103,6 +98,48 @@ def check_catalog(paths: Sequence[Path], *, recursive: bool = False) -> LoadResu
     name = str(documents[0].value["catalog"])
     catalog = Catalog(name, tuple(images), tuple(files), digest.hexdigest())
     return LoadResult(catalog, (), tuple(files))
+
+
+FileCheck = tuple[str, ParsedDocument | None, list[Diagnostic]]
+
+
+def _check_files(files: Sequence[Path]) -> list[FileCheck]:
+    """Every file's own checks, on all cores when the catalog is large enough to gain."""
+    total = sum(file.stat().st_size for file in files)
+    workers = min(len(files), os.cpu_count() or 1)
+    if workers < 2 or total < PARALLEL_BYTES:
+        return [check_file(file) for file in files]
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            return list(pool.map(check_file, files))
+    except (OSError, ValueError, BrokenProcessPool):
+        return [check_file(file) for file in files]
+
+
+def check_file(file: Path) -> FileCheck:
+    """One manifest's own checks: (sha256 of its bytes, its document if it is YAML at all,
+    its diagnostics). Image positions are recorded ahead for the catalog build."""
+    raw = file.read_bytes()
+    file_digest = hashlib.sha256(raw).hexdigest()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return (
+            file_digest,
+            None,
+            [Diagnostic(str(file), 1, 1, None, "", f"not UTF-8 text (byte {error.start})")],
+        )
+    document = parse_document(text, str(file))
+    problems = list(document.diagnostics)
+    if document.root is None:
+        return file_digest, None, problems  # not YAML at all; a duplicate key still is
+    problems.extend(schema_diagnostics(document))
+    problems.extend(document_diagnostics(document, file.resolve().parent))
+    images = document.value.get("images") if isinstance(document.value, dict) else None
+    for index in range(len(images) if isinstance(images, list) else 0):
+        document.known[("images", index)] = document.position(("images", index))
+    return file_digest, document, problems
 
 
 def _catalog_diagnostics(documents: Iterable[ParsedDocument]) -> Iterable[Diagnostic]:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from catalog.diagnostics import Diagnostic
-from catalog.yamldoc import JsonPath, ParsedDocument
+from catalog.model import Position
+
+if TYPE_CHECKING:
+    from catalog.yamldoc import JsonPath, ParsedDocument
 
 
 def image_name(document: ParsedDocument, path: JsonPath) -> str | None:
@@ -44,9 +47,11 @@ def diagnostic_at(
     hint: str | None = None,
     *,
     key: bool = False,
+    at: Position | None = None,
 ) -> Diagnostic:
-    """A diagnostic at ``path``: at its key when ``key`` is true, else at its value."""
-    position = document.position(path, key=key)
+    """A diagnostic about ``path``, placed at ``at``, else at its key when ``key`` is true,
+    else at its value."""
+    position = at or document.position(path, key=key)
     name = image_name(document, path)
     relative = path[2:] if name is not None else path
     return Diagnostic(

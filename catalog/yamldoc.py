@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 import yaml
 
 from catalog.diagnostics import Diagnostic
+from catalog.locate import diagnostic_at
 from catalog.model import Position
 
 JsonPath = tuple[str | int, ...]
@@ -53,11 +54,31 @@ class ParsedDocument:
     value: Any = None
     root: yaml.Node | None = None
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    text: str = ""
+    # Positions worked out ahead, so a document sent between processes without its nodes
+    # (they are heavy to pickle) needs no second parse for them.
+    known: dict[JsonPath, Position] = field(default_factory=dict)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["root"] = None
+        return state
+
+    def _root(self) -> yaml.Node | None:
+        if self.root is None and self.text:
+            loader = _Loader(self.text)
+            try:
+                self.root = loader.get_single_node()
+            except yaml.YAMLError:
+                self.text = ""
+            finally:
+                loader.dispose()
+        return self.root
 
     def _nodes(self, path: JsonPath) -> list[tuple[yaml.Node | None, yaml.Node]]:
         """(key node, value node) for each step of ``path`` that exists."""
         steps: list[tuple[yaml.Node | None, yaml.Node]] = []
-        node = self.root
+        node = self._root()
         if node is None:
             return steps
         steps.append((None, node))
@@ -83,6 +104,8 @@ class ParsedDocument:
     def position(self, path: JsonPath, *, key: bool = False) -> Position:
         """Where the value at ``path`` starts (its mapping key with ``key``), or the nearest
         ancestor that exists."""
+        if not key and path in self.known:
+            return self.known[path]
         steps = self._nodes(path)
         if not steps:
             return Position(self.file, 1, 1)
@@ -110,12 +133,9 @@ class _Builder:
         self.loader = loader
         self.document = document
         self.nodes = 0
-
-    def error(self, node: yaml.Node, message: str, hint: str | None = None) -> None:
-        position = _position(self.document.file, node.start_mark)
-        self.document.diagnostics.append(
-            Diagnostic(position.file, position.line, position.column, None, "", message, hint)
-        )
+        # (mapping node, key node, message, hint): reported once the whole value is built, so
+        # that each can name its image and path; no path is tracked while building, for speed.
+        self.pending: list[tuple[yaml.Node, yaml.Node, str, str | None]] = []
 
     def build(self, node: yaml.Node) -> Any:
         self.nodes += 1
@@ -137,19 +157,50 @@ class _Builder:
         first_line: dict[Any, int] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
-                self.error(key_node, "a mapping key must be a plain value, not a list or map")
+                message = "a mapping key must be a plain value, not a list or map"
+                self.pending.append((node, key_node, message, None))
                 continue
             key = key_node.value
             if key in first_line:
-                self.error(
-                    key_node,
-                    f"duplicate key '{key}' (first at line {first_line[key]})",
-                    "YAML would silently keep only the last one; remove one of them",
-                )
+                message = f"duplicate key '{key}' (first at line {first_line[key]})"
+                hint = "YAML would silently keep only the last one; remove one of them"
+                self.pending.append((node, key_node, message, hint))
                 continue
             first_line[key] = key_node.start_mark.line + 1
             result[key] = self.build(value_node)
         return result
+
+    def report(self) -> None:
+        for mapping, key_node, message, hint in self.pending:
+            path = _path_to(self.document.root, mapping, ())
+            if path is not None and isinstance(key_node, yaml.ScalarNode):
+                path = (*path, key_node.value)
+            at = _position(self.document.file, key_node.start_mark)
+            self.document.diagnostics.append(
+                diagnostic_at(self.document, path or (), message, hint, at=at)
+            )
+
+
+def _path_to(node: yaml.Node | None, target: yaml.Node, path: JsonPath) -> JsonPath | None:
+    """The path from ``node`` down to ``target`` (by identity), following first keys."""
+    if node is target:
+        return path
+    if isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            found = _path_to(item, target, (*path, index))
+            if found is not None:
+                return found
+    elif isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = getattr(key_node, "value", None)
+            if not isinstance(key, str) or key in seen:
+                continue
+            seen.add(key)
+            found = _path_to(value_node, target, (*path, key))
+            if found is not None:
+                return found
+    return None
 
 
 class _TooLarge(Exception):
@@ -196,7 +247,10 @@ def _parse(text: str, file: str, loader_class: Any) -> tuple[ParsedDocument, boo
             document.diagnostics.append(Diagnostic(file, 1, 1, None, "", "the file is empty"))
             return document, False
         document.root = node
-        document.value = _Builder(loader, document).build(node)
+        document.text = text
+        builder = _Builder(loader, document)
+        document.value = builder.build(node)
+        builder.report()
     except yaml.composer.ComposerError as error:
         if "single document" in (error.context or ""):
             position = _position(file, error.problem_mark)
@@ -218,6 +272,8 @@ def _parse(text: str, file: str, loader_class: Any) -> tuple[ParsedDocument, boo
     except yaml.YAMLError as error:
         document.diagnostics.append(Diagnostic(file, 1, 1, None, "", f"invalid YAML: {error}"))
     except _TooLarge as too_large:
+        document.root = None
+        document.text = ""
         position = too_large.position
         document.diagnostics.append(
             Diagnostic(

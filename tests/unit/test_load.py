@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from catalog import load as load_module
 from catalog.diagnostics import ManifestInvalid
 from catalog.load import check_catalog, load_catalog
 from catalog.model import Checksum, HashAlgorithm, ImageState, TransferMethod, Visibility
@@ -125,7 +126,7 @@ def test_the_digest_changes_with_any_byte_of_any_manifest(tmp_path: Path) -> Non
         ),
         (
             "  - name: a\n    visibility: public\n    visibility: private\n",
-            "m.yaml:7:5: duplicate key 'visibility' (first at line 6)",
+            "m.yaml:7:5: image 'a': visibility: duplicate key 'visibility' (first at line 6)",
         ),
         ("  - name: a\n\tdisk_format: raw\n", "m.yaml:6:1: invalid YAML: found character '\\t'"),
     ],
@@ -346,3 +347,42 @@ def test_folders_are_read_flat_unless_recursive(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("not a manifest")
     assert [i.name for i in load_catalog([tmp_path]).images] == ["a"]
     assert [i.name for i in load_catalog([tmp_path], recursive=True).images] == ["a", "b"]
+
+
+def big_catalog(folder: Path, broken: bool) -> None:
+    """Two files over the size that makes the loader use worker processes."""
+    for part in ("a", "b"):
+        images = "".join(
+            f"  - name: {part}-{index}\n    disk_format: raw\n"
+            f"    properties: {{os_distro: linux, note: '{'x' * 200}'}}\n"
+            for index in range(1200)
+        )
+        write(folder, f"{part}.yaml", f"version: 1\ncatalog: big\nimages:\n{images}")
+    if broken:
+        text = (folder / "b.yaml").read_text()
+        text = text.replace("name: b-7\n", "name: a-3\n").replace(
+            "name: b-9\n    disk_format: raw", "name: b-9\n    disk_format: rav"
+        )
+        (folder / "b.yaml").write_text(text)
+
+
+@pytest.mark.parametrize("broken", [False, True])
+def test_worker_processes_give_the_same_result_as_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, broken: bool
+) -> None:
+    big_catalog(tmp_path, broken)
+    assert sum(p.stat().st_size for p in tmp_path.iterdir()) > load_module.PARALLEL_BYTES
+    parallel = check_catalog([tmp_path])
+    monkeypatch.setattr(load_module, "PARALLEL_BYTES", 1 << 40)
+    sequential = check_catalog([tmp_path])
+    assert parallel == sequential
+    if broken:
+        lines = [d.as_text().removeprefix(f"{tmp_path}/") for d in parallel.diagnostics]
+        assert lines[0].startswith(
+            "b.yaml:25:11: image 'a-3': name: duplicate image name "
+            f"(first at {tmp_path}/a.yaml:13:11)"
+        )
+        assert lines[1].startswith("b.yaml:32:18: image 'b-9': disk_format: 'rav' is not one of")
+    else:
+        assert parallel.catalog is not None and len(parallel.catalog.images) == 2400
+        assert parallel.catalog.images[2].position.line == 10
