@@ -23,6 +23,7 @@ from catalog.model import Catalog
 
 if TYPE_CHECKING:
     from reconciler.executor import ActionResult
+    from reconciler.gateway import GlanceGateway
     from reconciler.plan import Plan
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_BUG = 0, 1, 2, 3
@@ -51,7 +52,7 @@ def _select_cloud(cloud: str | None) -> str:
     return cloud
 
 
-def _plan(catalog: Catalog, cloud: str) -> tuple[Plan, object]:
+def _plan(catalog: Catalog, cloud: str) -> tuple[Plan, GlanceGateway]:
     # Imported here: validate needs neither openstack nor the planner, and starts faster.
     from reconciler.gateway import GlanceGateway
     from reconciler.planner import make_plan
@@ -154,7 +155,7 @@ def apply(paths: tuple[Path, ...], recursive: bool, cloud: str | None, auto_appr
     def report(result: ActionResult) -> None:
         click.echo(render_result(result, _style))
 
-    outcome = apply_plan(the_plan, gateway, on_result=report)  # type: ignore[arg-type]
+    outcome = apply_plan(the_plan, gateway, on_result=report)
     click.echo(render_report(outcome))
     return EXIT_OK if outcome.ok else EXIT_ERROR
 
