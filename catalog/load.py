@@ -7,9 +7,10 @@ when there is none.
 from __future__ import annotations
 
 import hashlib
+import json
 import multiprocessing
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from catalog.model import (
     DesiredImage,
     ImageSource,
     ImageState,
+    MemberSpec,
     TransferMethod,
     Visibility,
 )
@@ -96,7 +98,8 @@ def check_catalog(paths: Sequence[Path], *, recursive: bool = False) -> LoadResu
         return LoadResult(None, tuple(sort_diagnostics(problems)), tuple(files))
     images = _build_images(documents)
     name = str(documents[0].value["catalog"])
-    catalog = Catalog(name, tuple(images), tuple(files), digest.hexdigest())
+    prune = any(document.value.get("prune") is True for document in documents)
+    catalog = Catalog(name, tuple(images), tuple(files), digest.hexdigest(), prune)
     return LoadResult(catalog, (), tuple(files))
 
 
@@ -145,7 +148,8 @@ def check_file(file: Path) -> FileCheck:
 def _catalog_diagnostics(documents: Iterable[ParsedDocument]) -> Iterable[Diagnostic]:
     first_catalog: tuple[str, ParsedDocument] | None = None
     first_defaults: ParsedDocument | None = None
-    first_names: dict[str, tuple[ParsedDocument, int]] = {}
+    first_prune: ParsedDocument | None = None
+    first_seen: dict[tuple[str, str], tuple[ParsedDocument, int]] = {}
     for document in documents:
         body = document.value
         if not isinstance(body, dict):
@@ -173,22 +177,46 @@ def _catalog_diagnostics(documents: Iterable[ParsedDocument]) -> Iterable[Diagno
                 )
             else:
                 first_defaults = document
-        images = body.get("images")
-        for index, image in enumerate(images if isinstance(images, list) else []):
-            image_name = image.get("name") if isinstance(image, dict) else None
-            if not isinstance(image_name, str):
-                continue
-            if image_name in first_names:
-                other, other_index = first_names[image_name]
-                where = other.position(("images", other_index, "name"))
+        if "prune" in body:
+            if first_prune is not None and body["prune"] != first_prune.value["prune"]:
                 yield diagnostic_at(
                     document,
-                    ("images", index, "name"),
-                    f"duplicate image name (first at {where})",
-                    "image names are unique across the catalog's files",
+                    ("prune",),
+                    f"prune is {json.dumps(body['prune'])} here but "
+                    f"{json.dumps(first_prune.value['prune'])} in "
+                    f"{first_prune.file}",
+                    "give prune once, or the same value in every file",
                 )
-            else:
-                first_names[image_name] = (document, index)
+            first_prune = first_prune or document
+        images = body.get("images")
+        for index, image in enumerate(images if isinstance(images, list) else []):
+            if isinstance(image, dict):
+                yield from _unique_keys(document, index, image, first_seen)
+
+
+def _unique_keys(
+    document: ParsedDocument,
+    index: int,
+    image: dict[str, Any],
+    first_seen: dict[tuple[str, str], tuple[ParsedDocument, int]],
+) -> Iterator[Diagnostic]:
+    """Image names, and ids (in any letter case), are unique across the catalog's files."""
+    for key in ("name", "id"):
+        value = image.get(key)
+        if not isinstance(value, str):
+            continue
+        seen_as = (key, value.lower() if key == "id" else value)
+        if seen_as in first_seen:
+            other, other_index = first_seen[seen_as]
+            where = other.position(("images", other_index, key))
+            yield diagnostic_at(
+                document,
+                ("images", index, key),
+                f"duplicate image {key} (first at {where})",
+                f"image {key}s are unique across the catalog's files",
+            )
+        else:
+            first_seen[seen_as] = (document, index)
 
 
 def _build_images(documents: list[ParsedDocument]) -> list[DesiredImage]:
@@ -212,12 +240,21 @@ def _build_images(documents: list[ParsedDocument]) -> list[DesiredImage]:
                     min_ram=fields["min_ram"],
                     tags=frozenset(fields["tags"]),
                     properties=dict(sorted(fields["properties"].items())),
-                    members=tuple(fields["members"]),
+                    members=tuple(_member(entry) for entry in fields["members"]),
                     state=ImageState(fields["state"]),
                     position=document.position(("images", index)),
+                    image_id=fields["id"].lower() if "id" in fields else None,
+                    adopt=fields["adopt"],
+                    keep_previous=fields["keep_previous"],
                 )
             )
     return images
+
+
+def _member(entry: str | dict[str, str]) -> MemberSpec:
+    if isinstance(entry, str):
+        return MemberSpec(entry)
+    return MemberSpec(entry["project"], entry.get("accept_with"))
 
 
 def _source(source: dict[str, Any] | None, manifest_dir: Path) -> ImageSource | None:

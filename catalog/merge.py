@@ -20,6 +20,8 @@ BUILTIN_DEFAULTS: dict[str, Any] = {
     "min_disk": 0,
     "min_ram": 0,
     "state": "active",
+    "adopt": False,
+    "keep_previous": False,
 }
 
 
@@ -70,8 +72,7 @@ def _image_diagnostics(
             "missing disk_format",
             "set disk_format on the image or in defaults (qcow2, raw, ...)",
         )
-    members = fields["members"]
-    if members and fields["visibility"] != "shared":
+    if fields["members"] and fields["visibility"] != "shared":
         yield diagnostic_at(
             document,
             (*path, "members"),
@@ -79,14 +80,14 @@ def _image_diagnostics(
             "set visibility: shared or remove members",
             key=True,
         )
-    if members:
-        yield diagnostic_at(
-            document,
-            (*path, "members"),
-            "members are not managed by this version of glance-catalog yet",
-            "remove members and share the image by hand for now",
-            key=True,
-        )
+    seen: set[str] = set()
+    members = fields["members"] if isinstance(fields["members"], list) else []
+    for index, member in enumerate(members):
+        project = member.get("project") if isinstance(member, dict) else member
+        if isinstance(project, str) and project in seen:
+            yield diagnostic_at(document, (*path, "members", index), f"'{project}' is listed twice")
+        if isinstance(project, str):
+            seen.add(project)
     if state == "deactivated" and "source" not in fields:
         yield diagnostic_at(
             document,

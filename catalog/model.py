@@ -80,10 +80,24 @@ class ImageSource:
 
 
 @dataclass(frozen=True)
+class MemberSpec:
+    """A project that should be a member of a shared image; ``project`` is a name or an id.
+
+    With ``accept_with`` (a clouds.yaml entry scoped to that project) the membership is also
+    accepted, which only the member project itself may do.
+    """
+
+    project: str
+    accept_with: str | None = None
+
+
+@dataclass(frozen=True)
 class DesiredImage:
     """One image as the manifest declares it, with defaults already merged.
 
-    ``properties`` holds string values only; ``tags`` never contains the catalog marker.
+    ``properties`` holds string values only; ``tags`` never contains the catalog marker;
+    ``members`` is non-empty only when ``visibility`` is shared; ``image_id`` is a canonical
+    lower-case UUID when set.
     """
 
     name: str
@@ -97,19 +111,26 @@ class DesiredImage:
     min_ram: int
     tags: frozenset[str]
     properties: Mapping[str, str]
-    members: tuple[str, ...]
+    members: tuple[MemberSpec, ...]
     state: ImageState
     position: Position = field(compare=False)
+    image_id: str | None = None
+    adopt: bool = False
+    keep_previous: bool = False
 
 
 @dataclass(frozen=True)
 class Catalog:
-    """A whole validated catalog: image names are unique; ``digest`` hashes the manifests' bytes."""
+    """A whole validated catalog: image names are unique; ``digest`` hashes the manifests' bytes.
+
+    With ``prune`` the catalog's managed images that no manifest names any more are deleted.
+    """
 
     name: str
     images: tuple[DesiredImage, ...]
     files: tuple[Path, ...]
     digest: str
+    prune: bool = False
 
     @property
     def marker(self) -> str:

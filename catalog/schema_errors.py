@@ -70,6 +70,10 @@ def _translate(document: ParsedDocument, error: ValidationError) -> Iterator[Dia
         shown = written if written is not None else type(value).__name__
         yield diagnostic_at(document, path, f"must be {wanted}, not {shown}", quote)
         return
+    if kind == "oneOf":
+        described = str(schema.get("description", "valid")).rstrip(".")
+        yield diagnostic_at(document, path, f"must be {described[:1].lower()}{described[1:]}")
+        return
     if kind == "enum":
         choices = ", ".join(str(choice) for choice in expected)
         shown, hint = _as_written(document, path, value)

@@ -53,6 +53,7 @@ def main() -> None:
         step("what would change", "plan", catalog, env=env)
         step("make it so", "apply", catalog, "--auto-approve", env=env)
         step("converged: nothing left to do", "plan", catalog, "--detailed-exitcode", env=env)
+        step("what a scheduled job checks", "drift", catalog, env=env)
     finally:
         server.shutdown()
         server.server_close()

@@ -12,19 +12,30 @@ JsonValue = Any
 
 
 class ActionKind(StrEnum):
-    """What one action does. Declaration order is execution order across images."""
+    """What one action does. Declaration order is execution order across images: data first,
+    members removed before an update can take an image out of shared, members added and
+    accepted after it became shared, names swapped once a replacement is complete, deletes
+    last."""
 
     RESERVE = "reserve"
     UPLOAD = "upload"
     IMPORT = "import"
+    REMOVE_MEMBER = "remove_member"
     UPDATE = "update"
     REACTIVATE = "reactivate"
+    ADD_MEMBER = "add_member"
+    ACCEPT_MEMBER = "accept_member"
+    RENAME = "rename"
     DEACTIVATE = "deactivate"
     DELETE = "delete"
 
     @property
     def phase(self) -> int:
         return list(ActionKind).index(self)
+
+    @property
+    def is_member_change(self) -> bool:
+        return self in (ActionKind.ADD_MEMBER, ActionKind.REMOVE_MEMBER, ActionKind.ACCEPT_MEMBER)
 
 
 @dataclass(frozen=True)
@@ -48,7 +59,9 @@ class Action:
 
     ``image_id`` is None only for RESERVE and for the steps that follow a RESERVE of the same
     image in the same plan (the executor uses the id the RESERVE produced). ``source`` is set
-    exactly for UPLOAD and IMPORT. ``reason`` is for people; it never steers apply.
+    exactly for UPLOAD and IMPORT; ``member`` (a project id) exactly for member actions, and
+    ``accept_with`` (a clouds.yaml entry of the member project) for ACCEPT_MEMBER. ``reason``
+    is for people; it never steers apply.
     """
 
     kind: ActionKind
@@ -57,3 +70,5 @@ class Action:
     changes: tuple[FieldChange, ...] = ()
     source: ImageSource | None = None
     reason: str = ""
+    member: str | None = None
+    accept_with: str | None = None

@@ -1,7 +1,8 @@
-"""The glance-catalog command: validate, plan, apply. The only module that prints.
+"""The glance-catalog command: validate, plan, apply, drift. The only module that prints.
 
-Exit codes: 0 success (no changes), 1 expected error (bad input, cloud refused, apply failed),
-2 changes present (plan --detailed-exitcode), 3 unexpected error (a bug: traceback logged).
+Exit codes: 0 success (no changes), 1 expected error (bad input, cloud refused, apply failed,
+stale plan), 2 changes present (plan --detailed-exitcode, drift), 3 unexpected error (a bug:
+traceback logged).
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ import click
 from catalog.diagnostics import ManifestInvalid, diagnostics_as_json, one_line
 from catalog.errors import GlanceCatalogError
 from catalog.load import check_catalog, load_catalog
-from catalog.model import Catalog
+from catalog.model import Catalog, Visibility
 
 if TYPE_CHECKING:
     from reconciler.executor import ActionResult
     from reconciler.gateway import GlanceGateway
+    from reconciler.observed import Snapshot
     from reconciler.plan import Plan
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_BUG = 0, 1, 2, 3
@@ -52,13 +54,65 @@ def _select_cloud(cloud: str | None) -> str:
     return cloud
 
 
-def _plan(catalog: Catalog, cloud: str) -> tuple[Plan, GlanceGateway]:
+prune_option = click.option(
+    "--prune",
+    is_flag=True,
+    help="Delete managed images that are no longer in the manifests (as prune: true does).",
+)
+
+
+def _observe(catalog: Catalog, gateway: GlanceGateway) -> Snapshot:
+    projects = {
+        member.project
+        for image in catalog.images
+        if image.visibility is Visibility.SHARED
+        for member in image.members
+    }
+    return gateway.snapshot(catalog.marker, projects)
+
+
+def _plan(catalog: Catalog, cloud: str, prune: bool) -> tuple[Plan, GlanceGateway]:
     # Imported here: validate needs neither openstack nor the planner, and starts faster.
     from reconciler.gateway import GlanceGateway
     from reconciler.planner import make_plan
 
     gateway = GlanceGateway(cloud)
-    return make_plan(catalog, gateway.snapshot()), gateway
+    return make_plan(catalog, _observe(catalog, gateway), prune=prune), gateway
+
+
+def _saved_plan(path: Path, cloud: str | None) -> tuple[Plan, GlanceGateway]:
+    """A plan saved by ``plan -o``, checked against the manifests and the cloud as they are
+    now: a plan made from anything else is stale and refused."""
+    from reconciler.gateway import GlanceGateway
+    from reconciler.plan import Plan
+    from reconciler.planner import observed_fingerprint
+
+    try:
+        saved = Plan.from_json(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise GlanceCatalogError(f"{path}: cannot read the plan: {error.strerror}") from error
+    except UnicodeDecodeError as error:
+        raise GlanceCatalogError(f"{path}: not a glance-catalog plan file (not UTF-8)") from error
+    except GlanceCatalogError as error:
+        raise GlanceCatalogError(*(f"{path}: {line}" for line in error.lines)) from error
+    if cloud and cloud != saved.cloud:
+        raise GlanceCatalogError(
+            f"{path}: the plan was made for cloud '{saved.cloud}', not '{cloud}'; nothing was "
+            "changed"
+        )
+    catalog = load_catalog(tuple(Path(manifest) for manifest in saved.manifests))
+    if catalog.digest != saved.catalog_digest:
+        raise GlanceCatalogError(
+            f"{path}: plan is stale: the manifests changed since it was made; re-run plan "
+            "(nothing was changed)"
+        )
+    gateway = GlanceGateway(saved.cloud)
+    if observed_fingerprint(catalog, _observe(catalog, gateway)) != saved.observed_fingerprint:
+        raise GlanceCatalogError(
+            f"{path}: plan is stale: the images in cloud '{saved.cloud}' changed since it was "
+            "made; re-run plan (nothing was changed)"
+        )
+    return saved, gateway
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -100,7 +154,15 @@ def validate(paths: tuple[Path, ...], recursive: bool, output_format: str) -> in
 @paths_argument
 @recursive_option
 @cloud_option
+@prune_option
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+@click.option(
+    "-o",
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also save the plan as JSON to this file, for apply FILE later.",
+)
 @click.option(
     "--detailed-exitcode",
     is_flag=True,
@@ -110,17 +172,26 @@ def plan(
     paths: tuple[Path, ...],
     recursive: bool,
     cloud: str | None,
+    prune: bool,
     as_json: bool,
+    out: Path | None,
     detailed_exitcode: bool,
 ) -> int:
     """Show what apply would change in Glance, without changing anything."""
     from reconciler.render import render_plan
 
     catalog = load_catalog(paths, recursive=recursive)
-    the_plan, _ = _plan(catalog, _select_cloud(cloud))
+    the_plan, _ = _plan(catalog, _select_cloud(cloud), prune)
     click.echo(the_plan.to_json() if as_json else render_plan(the_plan, _style), nl=False)
     if the_plan.conflicts:
         return EXIT_ERROR
+    if out is not None:
+        try:
+            out.write_text(the_plan.to_json(), encoding="utf-8")
+        except OSError as error:
+            raise GlanceCatalogError(f"{out}: cannot save the plan: {error.strerror}") from error
+        if not as_json:
+            click.echo(f"Saved the plan to {out}; apply it with: glance-catalog apply {out}")
     return EXIT_CHANGES if detailed_exitcode and the_plan.has_changes else EXIT_OK
 
 
@@ -128,20 +199,44 @@ def plan(
 @paths_argument
 @recursive_option
 @cloud_option
+@prune_option
+@click.option(
+    "--max-delete",
+    type=click.IntRange(min=0),
+    default=5,
+    show_default=True,
+    metavar="N",
+    help="Refuse to apply a plan that deletes more than N images.",
+)
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
-def apply(paths: tuple[Path, ...], recursive: bool, cloud: str | None, auto_approve: bool) -> int:
-    """Change Glance to match the manifests."""
-    from reconciler.executor import apply_plan
+def apply(
+    paths: tuple[Path, ...],
+    recursive: bool,
+    cloud: str | None,
+    prune: bool,
+    max_delete: int,
+    auto_approve: bool,
+) -> int:
+    """Change Glance to match the manifests, or apply a plan saved with plan -o FILE.json."""
+    from reconciler.executor import apply_plan, check_applicable
     from reconciler.render import render_plan, render_report, render_result
 
-    catalog = load_catalog(paths, recursive=recursive)
-    the_plan, gateway = _plan(catalog, _select_cloud(cloud))
+    saved = len(paths) == 1 and paths[0].suffix == ".json"
+    if saved:
+        if prune or recursive:
+            raise GlanceCatalogError(
+                "--prune and --recursive belong to plan; a saved plan is applied as it is"
+            )
+        the_plan, gateway = _saved_plan(paths[0], cloud)
+    else:
+        catalog = load_catalog(paths, recursive=recursive)
+        the_plan, gateway = _plan(catalog, _select_cloud(cloud), prune)
     click.echo(render_plan(the_plan, _style), nl=False)
-    if the_plan.conflicts:
-        raise GlanceCatalogError("the plan has conflicts; nothing was changed")
+    check_applicable(the_plan, max_delete)
     if not the_plan.has_changes:
         return EXIT_OK
-    if not auto_approve:
+    # A saved plan was reviewed when it was made, as with terraform apply PLANFILE.
+    if not auto_approve and not saved:
         if not sys.stdin.isatty():
             raise GlanceCatalogError(
                 "refusing to apply: standard input is not a terminal; pass --auto-approve"
@@ -155,9 +250,29 @@ def apply(paths: tuple[Path, ...], recursive: bool, cloud: str | None, auto_appr
     def report(result: ActionResult) -> None:
         click.echo(render_result(result, _style))
 
-    outcome = apply_plan(the_plan, gateway, on_result=report)
+    outcome = apply_plan(the_plan, gateway, on_result=report, max_delete=max_delete)
     click.echo(render_report(outcome))
     return EXIT_OK if outcome.ok else EXIT_ERROR
+
+
+@cli.command()
+@paths_argument
+@recursive_option
+@cloud_option
+@prune_option
+@click.option("--json", "as_json", is_flag=True, help="Print the drift report as JSON.")
+def drift(
+    paths: tuple[Path, ...], recursive: bool, cloud: str | None, prune: bool, as_json: bool
+) -> int:
+    """Check whether Glance matches the manifests: exit 0 in sync, 2 drifted, 1 error."""
+    from reconciler.render import drift_report, render_drift
+
+    catalog = load_catalog(paths, recursive=recursive)
+    the_plan, _ = _plan(catalog, _select_cloud(cloud), prune)
+    click.echo(drift_report(the_plan) if as_json else render_drift(the_plan, _style), nl=False)
+    if the_plan.conflicts:
+        return EXIT_ERROR
+    return EXIT_CHANGES if the_plan.has_changes else EXIT_OK
 
 
 def _log_crash() -> str:

@@ -14,6 +14,8 @@ from catalog.model import ImageSource
 from reconciler.actions import Action, ActionKind, FieldChange
 from reconciler.plan import Plan
 
+DEFAULT_MAX_DELETE = 5
+
 
 class ImageWriter(Protocol):
     """The write side of the gateway: one method per action kind."""
@@ -31,6 +33,9 @@ class ImageWriter(Protocol):
     def deactivate(self, image_id: str) -> None: ...
     def reactivate(self, image_id: str) -> None: ...
     def delete(self, image_id: str) -> None: ...
+    def add_member(self, image_id: str, member: str) -> None: ...
+    def remove_member(self, image_id: str, member: str) -> None: ...
+    def accept_member(self, image_id: str, member: str, cloud: str) -> None: ...
 
 
 class Outcome(StrEnum):
@@ -64,16 +69,29 @@ class ApplyReport:
         return not any(r.outcome is not Outcome.DONE for r in self.results)
 
 
-def apply_plan(
-    plan: Plan,
-    writer: ImageWriter,
-    on_result: Callable[[ActionResult], None] | None = None,
-) -> ApplyReport:
+def check_applicable(plan: Plan, max_delete: int) -> None:
+    """Refuse, before any change, a plan with conflicts or with more deletions than allowed."""
     if plan.conflicts:
         raise GlanceCatalogError(
             *(conflict.as_text() for conflict in plan.conflicts),
             "the plan has conflicts; nothing was changed",
         )
+    deletions = len(plan.deletions)
+    if deletions > max_delete:
+        raise GlanceCatalogError(
+            f"the plan deletes {deletions} images, more than --max-delete {max_delete} allows; "
+            "nothing was changed (raise --max-delete if this is intended)"
+        )
+
+
+def apply_plan(
+    plan: Plan,
+    writer: ImageWriter,
+    on_result: Callable[[ActionResult], None] | None = None,
+    *,
+    max_delete: int = DEFAULT_MAX_DELETE,
+) -> ApplyReport:
+    check_applicable(plan, max_delete)
     created: dict[str, str] = {}
     broken: dict[str, str] = {}
     results: list[ActionResult] = []
@@ -125,6 +143,11 @@ def _run(action: Action, image_id: str | None, writer: ImageWriter) -> tuple[str
     if action.kind is ActionKind.UPDATE:
         writer.update(image_id, action.changes)
         return f"updated {len(action.changes)} field(s)", image_id
+    if action.kind is ActionKind.RENAME:
+        writer.update(image_id, action.changes)
+        return f"renamed to {action.changes[0].after}", image_id
+    if action.kind.is_member_change:
+        return _run_member(action, image_id, writer), image_id
     if action.kind is ActionKind.DEACTIVATE:
         writer.deactivate(image_id)
         return "deactivated", image_id
@@ -135,3 +158,18 @@ def _run(action: Action, image_id: str | None, writer: ImageWriter) -> tuple[str
         writer.delete(image_id)
         return "deleted", image_id
     raise AssertionError(f"unhandled action kind {action.kind}")
+
+
+def _run_member(action: Action, image_id: str, writer: ImageWriter) -> str:
+    if action.member is None:
+        raise GlanceCatalogError(f"image '{action.image}': {action.kind.value} names no member")
+    if action.kind is ActionKind.ADD_MEMBER:
+        writer.add_member(image_id, action.member)
+        return f"added member {action.member}"
+    if action.kind is ActionKind.REMOVE_MEMBER:
+        writer.remove_member(image_id, action.member)
+        return f"removed member {action.member}"
+    if action.accept_with is None:
+        raise GlanceCatalogError(f"image '{action.image}': accept_member names no cloud")
+    writer.accept_member(image_id, action.member, action.accept_with)
+    return f"accepted for {action.member} with cloud '{action.accept_with}'"

@@ -13,6 +13,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import keystoneauth1.exceptions
@@ -28,6 +29,9 @@ from reconciler.observed import ObservedImage, Snapshot
 from reconciler.sources import open_source
 
 PAGE_SIZE = 1000
+READ_CONCURRENCY = 4
+# Keystone ids are uuid4 hex; some deployments use dashed UUIDs.
+PROJECT_ID = re.compile(r"[0-9a-f]{32}|[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}")
 RETRIES = 3
 RETRY_BASE_SECONDS = 0.5
 TRANSIENT_STATUS = frozenset({500, 502, 503, 504})
@@ -74,8 +78,11 @@ class GlanceGateway:
             raise CloudError(f"cloud '{cloud}': the credentials are not scoped to a project")
         self.project_id: str = project_id
         self._image = self._connection.image
+        self._peers: dict[str, GlanceGateway] = {}
 
     def close(self) -> None:
+        for peer in self._peers.values():
+            peer.close()
         self._connection.close()
 
     def _request(
@@ -121,14 +128,85 @@ class GlanceGateway:
             url = next_link.removeprefix("/v2") if next_link else None
             query = None
 
-    def snapshot(self) -> Snapshot:
-        """Every image the project owns, hidden ones included."""
-        seen: dict[str, ObservedImage] = {}
+    def snapshot(self, marker: str | None = None, projects: Iterable[str] = ()) -> Snapshot:
+        """Every image the project owns, hidden ones included; the members of its shared images
+        that carry ``marker`` (all shared images without one), read concurrently; and the id of
+        every project in ``projects`` (names or ids)."""
+        resolved = self.resolve_projects(projects)
+        found: dict[str, dict[str, Any]] = {}
         for hidden in ("false", "true"):
             for body in self._list({"owner": self.project_id, "os_hidden": hidden}):
                 if body.get("owner") == self.project_id:
-                    seen[body["id"]] = ObservedImage.from_glance(body)
-        return Snapshot(self.cloud, self.project_id, tuple(seen[key] for key in sorted(seen)))
+                    found[body["id"]] = body
+        shared = [
+            image_id
+            for image_id, body in found.items()
+            if body.get("visibility") == "shared"
+            and (marker is None or marker in (body.get("tags") or ()))
+        ]
+        with ThreadPoolExecutor(max_workers=READ_CONCURRENCY) as pool:
+            members = dict(zip(shared, pool.map(self.members, shared), strict=True))
+        images = tuple(
+            ObservedImage.from_glance(found[image_id], members.get(image_id))
+            for image_id in sorted(found)
+        )
+        return Snapshot(self.cloud, self.project_id, images, resolved)
+
+    def members(self, image_id: str) -> dict[str, str]:
+        """Project id -> membership status (pending, accepted, rejected) of one shared image."""
+        response = self._request(
+            "GET",
+            f"/images/{image_id}/members",
+            expect=(200,),
+            what=f"reading the members of image {image_id}",
+            retry=True,
+        )
+        return {
+            str(member["member_id"]): str(member["status"])
+            for member in response.json().get("members", [])
+        }
+
+    def resolve_projects(self, references: Iterable[str]) -> dict[str, str]:
+        """Project name or id -> id, through Keystone; an unknown project is a CloudError."""
+        return {reference: self._project_id(reference) for reference in sorted(set(references))}
+
+    def _project_id(self, reference: str) -> str:
+        looks_like_id = PROJECT_ID.fullmatch(reference) is not None
+        by_name = self._keystone("/projects", reference, params={"name": reference})
+        if by_name.status_code == 403 and looks_like_id:
+            return reference
+        if by_name.status_code == 403:
+            raise CloudError(
+                f"member project '{reference}': these credentials may not look projects up by "
+                "name in Keystone; give the project id instead"
+            )
+        if by_name.status_code != 200:
+            raise CloudError(
+                f"member project '{reference}': Keystone answered HTTP {by_name.status_code}: "
+                f"{_glance_message(by_name)}"
+            )
+        matches = sorted(str(project["id"]) for project in by_name.json().get("projects", []))
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise CloudError(
+                f"member project '{reference}': {len(matches)} projects have this name "
+                f"({', '.join(matches)}); give the id"
+            )
+        if looks_like_id:
+            by_id = self._keystone(f"/projects/{reference}", reference)
+            if by_id.status_code in (200, 403):
+                return reference
+        raise CloudError(f"member project '{reference}' does not exist in Keystone")
+
+    def _keystone(self, url: str, reference: str, **kwargs: Any) -> requests.Response:
+        try:
+            response: requests.Response = self._connection.identity.request(url, "GET", **kwargs)
+        except _CLIENT_ERRORS as error:
+            raise CloudError(
+                f"member project '{reference}': cannot ask Keystone: {error}"
+            ) from error
+        return response
 
     def show(self, image_id: str) -> dict[str, Any]:
         response = self._request(
@@ -180,6 +258,43 @@ class GlanceGateway:
     def delete(self, image_id: str) -> None:
         self._request(
             "DELETE", f"/images/{image_id}", expect=(204,), what=f"deleting image {image_id}"
+        )
+
+    def add_member(self, image_id: str, member: str) -> None:
+        # 409: already a member, which is what was asked.
+        self._request(
+            "POST",
+            f"/images/{image_id}/members",
+            json={"member": member},
+            expect=(200, 409),
+            what=f"adding member {member} to image {image_id}",
+        )
+
+    def remove_member(self, image_id: str, member: str) -> None:
+        # 404: not a member any more, which is what was asked.
+        self._request(
+            "DELETE",
+            f"/images/{image_id}/members/{member}",
+            expect=(204, 404),
+            what=f"removing member {member} from image {image_id}",
+        )
+
+    def accept_member(self, image_id: str, member: str, cloud: str) -> None:
+        """Accept as the member project: only it may, so through its own clouds.yaml entry."""
+        peer = self._peers.get(cloud)
+        if peer is None:
+            peer = self._peers[cloud] = GlanceGateway(cloud)
+        if peer.project_id != member:
+            raise CloudError(
+                f"accept_with: cloud '{cloud}' is scoped to project {peer.project_id}, "
+                f"not to the member {member}"
+            )
+        peer._request(
+            "PUT",
+            f"/images/{image_id}/members/{member}",
+            json={"status": "accepted"},
+            expect=(200,),
+            what=f"accepting image {image_id} as {member} with cloud '{cloud}'",
         )
 
     def upload(

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 # Keys of Glance's image JSON that are not custom properties.
@@ -45,6 +45,8 @@ FOREIGN_PROPERTY_PREFIXES = ("os_glance", "owner_specified.openstack.")
 # glance-catalog's own bookkeeping on each image it manages.
 MANAGED_KEYS_PROPERTY = "glance_catalog_managed_properties"
 SOURCE_PROPERTY = "glance_catalog_source_checksum"
+# Set on an image that a replacement took the name of and that keep_previous kept.
+PREVIOUS_PROPERTY = "glance_catalog_previous_of"
 
 
 def is_foreign_property(key: str) -> bool:
@@ -72,10 +74,14 @@ class ObservedImage:
     hash_algo: str | None
     hash_value: str | None
     size: int | None
+    members: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_glance(cls, body: Mapping[str, Any]) -> ObservedImage:
-        """Build from one image of Glance's v2 JSON (as listed or shown)."""
+    def from_glance(
+        cls, body: Mapping[str, Any], members: Mapping[str, str] | None = None
+    ) -> ObservedImage:
+        """Build from one image of Glance's v2 JSON (as listed or shown) and, for a shared
+        image, its members (project id -> status)."""
         properties = {
             str(key): value if isinstance(value, str) else json.dumps(value)
             for key, value in body.items()
@@ -98,6 +104,7 @@ class ObservedImage:
             hash_algo=body.get("os_hash_algo"),
             hash_value=body.get("os_hash_value"),
             size=body.get("size"),
+            members=dict(sorted((members or {}).items())),
         )
 
     def managed_property_keys(self) -> frozenset[str]:
@@ -122,31 +129,35 @@ class ObservedImage:
             "hash_algo": self.hash_algo,
             "hash_value": self.hash_value,
             "size": self.size,
+            "members": dict(self.members),
         }
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    """Everything glance-catalog saw of one project's images in one cloud, at one moment."""
+    """Everything glance-catalog saw of one project's images in one cloud, at one moment.
+
+    ``projects`` maps every member project the catalog names (by name or id) to its id.
+    """
 
     cloud: str
     project_id: str
     images: tuple[ObservedImage, ...]
+    projects: Mapping[str, str] = field(default_factory=dict)
 
-    def fingerprint(self) -> str:
-        """sha256 of the canonical JSON of what was observed; equal snapshots, equal prints."""
-        canonical = json.dumps(
-            {
-                "cloud": self.cloud,
-                "project_id": self.project_id,
-                "images": sorted(
-                    (image.to_json() for image in self.images), key=lambda image: str(image["id"])
-                ),
-            },
-            sort_keys=True,
-            separators=(",", ":"),
-        )
-        return hashlib.sha256(canonical.encode()).hexdigest()
+    @cached_property
+    def _by_name(self) -> dict[str, list[ObservedImage]]:
+        index: dict[str, list[ObservedImage]] = {}
+        for image in self.images:
+            index.setdefault(image.name, []).append(image)
+        return index
+
+    @cached_property
+    def _by_id(self) -> dict[str, ObservedImage]:
+        return {image.id: image for image in self.images}
 
     def named(self, name: str) -> list[ObservedImage]:
-        return [image for image in self.images if image.name == name]
+        return list(self._by_name.get(name, ()))
+
+    def by_id(self, image_id: str) -> ObservedImage | None:
+        return self._by_id.get(image_id)

@@ -28,12 +28,25 @@ class Conflict:
 
 
 @dataclass(frozen=True)
+class Note:
+    """Something a person should know that the plan does not act on: drift glance-catalog may
+    not correct (a pending membership, a property set by hand) or an image it keeps."""
+
+    image: str
+    message: str
+
+    def as_text(self) -> str:
+        return f"image '{self.image}': {self.message}"
+
+
+@dataclass(frozen=True)
 class Plan:
     """What apply will do, and what it was computed from.
 
     Actions are in execution order. ``observed_fingerprint`` is the Snapshot fingerprint and
     ``catalog_digest`` the Catalog digest the plan was made from; the same inputs give a
-    byte-identical ``to_json()``.
+    byte-identical ``to_json()``. ``manifests`` are the files the catalog was read from, as
+    given, so that a saved plan can be checked against them before it is applied.
     """
 
     cloud: str
@@ -43,11 +56,17 @@ class Plan:
     observed_fingerprint: str
     actions: tuple[Action, ...]
     conflicts: tuple[Conflict, ...] = ()
+    notes: tuple[Note, ...] = ()
+    manifests: tuple[str, ...] = ()
     format_version: int = FORMAT_VERSION
 
     @property
     def has_changes(self) -> bool:
         return bool(self.actions)
+
+    @property
+    def deletions(self) -> tuple[Action, ...]:
+        return tuple(action for action in self.actions if action.kind is ActionKind.DELETE)
 
     def to_json(self) -> str:
         document = {
@@ -56,11 +75,13 @@ class Plan:
             "project_id": self.project_id,
             "catalog": self.catalog,
             "catalog_digest": self.catalog_digest,
+            "manifests": list(self.manifests),
             "observed_fingerprint": self.observed_fingerprint,
             "actions": [_action_to_json(action) for action in self.actions],
             "conflicts": [
                 {"image": c.image, "message": c.message, "hint": c.hint} for c in self.conflicts
             ],
+            "notes": [{"image": n.image, "message": n.message} for n in self.notes],
         }
         return json.dumps(document, indent=2, sort_keys=False) + "\n"
 
@@ -68,7 +89,9 @@ class Plan:
     def from_json(cls, text: str) -> Plan:
         try:
             document = json.loads(text)
-            version = document.get("format_version")
+            if not isinstance(document, dict) or "format_version" not in document:
+                raise GlanceCatalogError("not a glance-catalog plan file (no format_version)")
+            version = document["format_version"]
             if version != FORMAT_VERSION:
                 raise GlanceCatalogError(
                     f"plan format version {version!r} is not supported (this tool reads "
@@ -82,6 +105,8 @@ class Plan:
                 observed_fingerprint=document["observed_fingerprint"],
                 actions=tuple(_action_from_json(item) for item in document["actions"]),
                 conflicts=tuple(Conflict(**item) for item in document.get("conflicts", [])),
+                notes=tuple(Note(**item) for item in document.get("notes", [])),
+                manifests=tuple(str(path) for path in document.get("manifests", [])),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise GlanceCatalogError(f"not a glance-catalog plan file: {error}") from error
@@ -116,6 +141,8 @@ def _action_to_json(action: Action) -> dict[str, Any]:
         "image_id": action.image_id,
         "changes": [change.to_json() for change in action.changes],
         "source": _source_to_json(action.source),
+        "member": action.member,
+        "accept_with": action.accept_with,
         "reason": action.reason,
     }
 
@@ -128,4 +155,6 @@ def _action_from_json(document: dict[str, Any]) -> Action:
         changes=tuple(FieldChange(c["path"], c["before"], c["after"]) for c in document["changes"]),
         source=_source_from_json(document.get("source")),
         reason=document.get("reason", ""),
+        member=document.get("member"),
+        accept_with=document.get("accept_with"),
     )

@@ -1,205 +1,157 @@
-"""Catalog + Snapshot -> Plan. Pure; the ordering rules live here and nowhere else.
+"""Catalog + Snapshot -> Plan. Pure; the ordering rules live here and in ActionKind only.
 
-Per image the steps are: reserve, then data (upload or import), then updates, then state
-changes; across images, actions run phase by phase in ActionKind order, by image name within a
-phase, so the order is deterministic.
+Each manifest image is matched to the Glance image that holds it (by ``id`` when the manifest
+gives one, else by name among the images carrying the catalog's marker; an unmanaged namesake
+is taken over only with ``adopt``). Managed images no manifest names are orphans: deleted with
+prune, else listed as notes. Actions run phase by phase in ActionKind order and by image name
+within a phase (stable, so one image's steps keep their order): the order is deterministic.
 """
 
 from __future__ import annotations
 
-from catalog.model import Catalog, DesiredImage, ImageState, TransferMethod
-from reconciler.actions import Action, ActionKind, FieldChange
-from reconciler.diff import FORMAT_FIELDS, creation_changes, image_changes
-from reconciler.observed import SOURCE_PROPERTY, ObservedImage, Snapshot
-from reconciler.plan import Conflict, Plan
+import hashlib
+import json
 
-# Glance states in which an image is mid-transfer: wait rather than act on it.
-BUSY_STATES = frozenset({"saving", "importing", "uploading"})
+from catalog.model import Catalog, DesiredImage, ImageState
+from reconciler.observed import PREVIOUS_PROPERTY, ObservedImage, Snapshot
+from reconciler.plan import Note, Plan
+from reconciler.steps import ImageSteps, converge, create, delete, replacement_name
 
 
-def make_plan(catalog: Catalog, snapshot: Snapshot) -> Plan:
-    actions: list[Action] = []
-    conflicts: list[Conflict] = []
+def make_plan(catalog: Catalog, snapshot: Snapshot, *, prune: bool = False) -> Plan:
+    """The plan that makes Glance match ``catalog``; with ``prune`` (or the catalog's own
+    ``prune: true``) managed images that are no longer in the manifest are deleted."""
+    prune = prune or catalog.prune
+    planned = ImageSteps()
     for desired in catalog.images:
-        image_actions, image_conflicts = plan_image(desired, snapshot, catalog.marker)
-        actions += image_actions
-        conflicts += image_conflicts
-    ordered = sorted(actions, key=lambda action: (action.kind.phase, action.image))
+        steps = plan_image(desired, snapshot, catalog.marker)
+        planned.actions += steps.actions
+        planned.conflicts += steps.conflicts
+        planned.notes += steps.notes
+        planned.claimed |= steps.claimed
+    for orphan in _orphans(catalog, snapshot, planned.claimed):
+        if prune:
+            planned.actions += delete(orphan.name, orphan, "not in the manifest (prune)")
+        else:
+            planned.notes.append(
+                Note(
+                    orphan.name,
+                    f"image {orphan.id} carries this catalog's marker but is not in the "
+                    "manifest; kept (apply --prune deletes it)",
+                )
+            )
     return Plan(
         cloud=snapshot.cloud,
         project_id=snapshot.project_id,
         catalog=catalog.name,
         catalog_digest=catalog.digest,
-        observed_fingerprint=snapshot.fingerprint(),
-        actions=tuple(ordered),
-        conflicts=tuple(sorted(conflicts, key=lambda c: (c.image, c.message))),
+        observed_fingerprint=observed_fingerprint(catalog, snapshot),
+        actions=tuple(sorted(planned.actions, key=lambda a: (a.kind.phase, a.image))),
+        conflicts=tuple(sorted(planned.conflicts, key=lambda c: (c.image, c.message))),
+        notes=tuple(sorted(planned.notes, key=lambda n: (n.image, n.message))),
+        manifests=tuple(str(path) for path in catalog.files),
     )
 
 
-def plan_image(
-    desired: DesiredImage, snapshot: Snapshot, marker: str
-) -> tuple[list[Action], list[Conflict]]:
+def plan_image(desired: DesiredImage, snapshot: Snapshot, marker: str) -> ImageSteps:
+    if desired.image_id is not None:
+        return _plan_by_id(desired, snapshot, marker)
     namesakes = snapshot.named(desired.name)
     managed = [image for image in namesakes if marker in image.tags]
-    unmanaged = [image for image in namesakes if marker not in image.tags]
     if len(managed) > 1:
         ids = ", ".join(sorted(image.id for image in managed))
-        return [], [
-            Conflict(
-                desired.name,
-                f"several images carry this catalog's marker: {ids}",
-                "delete the extra ones by hand; glance-catalog will not guess",
-            )
-        ]
-    if desired.state is ImageState.ABSENT:
-        return (_delete(desired.name, managed[0], "state: absent") if managed else []), []
-    if not managed:
-        if unmanaged:
-            ids = ", ".join(sorted(image.id for image in unmanaged))
-            return [], [
-                Conflict(
-                    desired.name,
-                    f"an image with this name exists but is not managed by this catalog: {ids}",
-                    "glance-catalog never touches it; rename one of them",
-                )
-            ]
-        return _create(desired, marker), []
-    return _converge(desired, managed[0], marker)
-
-
-def _create(desired: DesiredImage, marker: str) -> list[Action]:
-    actions = [
-        Action(
-            ActionKind.RESERVE,
+        return ImageSteps(claimed={image.id for image in managed}).conflict(
             desired.name,
-            None,
-            tuple(creation_changes(desired, marker)),
-            reason="not in Glance",
+            f"several images carry this catalog's marker: {ids}",
+            "delete the extra ones by hand; glance-catalog will not guess",
         )
-    ]
-    actions += _data_actions(desired, None)
-    if desired.state is ImageState.DEACTIVATED:
-        actions.append(
-            Action(ActionKind.DEACTIVATE, desired.name, None, reason="state: deactivated")
+    if managed:
+        return _plan_existing(desired, managed[0], snapshot, marker)
+    if desired.state is ImageState.ABSENT:
+        return ImageSteps()
+    if not namesakes:
+        return create(desired, snapshot, marker)
+    ids = ", ".join(sorted(image.id for image in namesakes))
+    if not desired.adopt:
+        return ImageSteps().conflict(
+            desired.name,
+            f"an image with this name exists but is not managed by this catalog: {ids}",
+            "glance-catalog never touches it; rename one, or set adopt: true to take it over",
         )
-    return actions
+    if len(namesakes) > 1:
+        return ImageSteps().conflict(
+            desired.name,
+            f"adopt: true, but several unmanaged images have this name: {ids}",
+            "delete or rename all but one by hand; glance-catalog will not guess",
+        )
+    return _plan_existing(desired, namesakes[0], snapshot, marker)
 
 
-def _data_actions(desired: DesiredImage, image_id: str | None) -> list[Action]:
-    if desired.source is None:
-        return []
-    kind = (
-        ActionKind.IMPORT
-        if desired.source.method is TransferMethod.WEB_DOWNLOAD
-        else ActionKind.UPLOAD
-    )
+def _plan_by_id(desired: DesiredImage, snapshot: Snapshot, marker: str) -> ImageSteps:
+    assert desired.image_id is not None
+    observed = snapshot.by_id(desired.image_id)
+    if observed is None:
+        others = [image.id for image in snapshot.named(desired.name) if marker in image.tags]
+        if others:
+            return ImageSteps(claimed=set(others)).conflict(
+                desired.name,
+                f"the manifest asks for id {desired.image_id}, but managed image "
+                f"{', '.join(sorted(others))} has this name",
+                "Glance cannot change an image's id; delete that image by hand or remove id:",
+            )
+        if desired.state is ImageState.ABSENT:
+            return ImageSteps()
+        return create(desired, snapshot, marker)
+    if marker not in observed.tags and not desired.adopt:
+        return ImageSteps().conflict(
+            desired.name,
+            f"image {observed.id} exists but is not managed by this catalog",
+            "set adopt: true to take it over",
+        )
+    return _plan_existing(desired, observed, snapshot, marker)
+
+
+def _plan_existing(
+    desired: DesiredImage, observed: ObservedImage, snapshot: Snapshot, marker: str
+) -> ImageSteps:
+    if desired.state is ImageState.ABSENT:
+        return ImageSteps(
+            actions=delete(desired.name, observed, "state: absent"), claimed={observed.id}
+        )
+    return converge(desired, observed, snapshot, marker)
+
+
+def _orphans(catalog: Catalog, snapshot: Snapshot, claimed: set[str]) -> list[ObservedImage]:
+    kept_previous = {image.name for image in catalog.images if image.keep_previous}
     return [
-        Action(
-            kind, desired.name, image_id, source=desired.source, reason="the image has no data yet"
-        )
+        image
+        for image in snapshot.images
+        if catalog.marker in image.tags
+        and image.id not in claimed
+        and image.properties.get(PREVIOUS_PROPERTY) not in kept_previous
     ]
 
 
-def _converge(
-    desired: DesiredImage, observed: ObservedImage, marker: str
-) -> tuple[list[Action], list[Conflict]]:
-    if observed.status in BUSY_STATES:
-        return [], [
-            Conflict(
-                desired.name,
-                f"image {observed.id} is busy (status {observed.status})",
-                "run again once Glance has finished",
-            )
-        ]
-    if observed.status not in ("queued", "active", "deactivated"):
-        return [], [
-            Conflict(
-                desired.name,
-                f"image {observed.id} has status {observed.status}",
-                "glance-catalog does not repair it; delete it by hand",
-            )
-        ]
-    has_data = observed.status != "queued"
-    changes = image_changes(desired, observed, marker)
-    conflicts: list[Conflict] = []
-    if has_data:
-        frozen = [change for change in changes if change.path in FORMAT_FIELDS]
-        recorded = observed.properties.get(SOURCE_PROPERTY)
-        wanted = (
-            str(desired.source.checksum) if desired.source and desired.source.checksum else None
-        )
-        if recorded and wanted and recorded != wanted:
-            conflicts.append(
-                Conflict(
-                    desired.name,
-                    f"the source changed ({recorded} -> "
-                    f"{wanted}) but image {observed.id} already has data",
-                    "Glance cannot replace image data in place; give the new data a new image name",
-                )
-            )
-        for change in frozen:
-            conflicts.append(
-                Conflict(
-                    desired.name,
-                    f"{change.path} cannot change from "
-                    f"{change.before} to {change.after} once an image has data",
-                    "give the image a new name",
-                )
-            )
-        if conflicts:
-            return [], conflicts
-    actions: list[Action] = []
-    if not has_data:
-        actions += _data_actions(desired, observed.id)
-    if changes:
-        actions.append(
-            Action(
-                ActionKind.UPDATE,
-                desired.name,
-                observed.id,
-                tuple(changes),
-                reason="differs from the manifest",
-            )
-        )
-    actions += _state_actions(desired, observed, has_data)
-    return actions, []
-
-
-def _state_actions(desired: DesiredImage, observed: ObservedImage, has_data: bool) -> list[Action]:
-    deactivated = observed.status == "deactivated"
-    if desired.state is ImageState.ACTIVE and deactivated:
-        return [
-            Action(
-                ActionKind.REACTIVATE,
-                desired.name,
-                observed.id,
-                reason="state: active, but the image is deactivated",
-            )
-        ]
-    will_have_data = has_data or desired.source is not None
-    if desired.state is ImageState.DEACTIVATED and not deactivated and will_have_data:
-        return [
-            Action(
-                ActionKind.DEACTIVATE,
-                desired.name,
-                observed.id,
-                reason="state: deactivated, but the image is active",
-            )
-        ]
-    return []
-
-
-def _delete(name: str, observed: ObservedImage, reason: str) -> list[Action]:
-    actions = []
-    if observed.protected:
-        actions.append(
-            Action(
-                ActionKind.UPDATE,
-                name,
-                observed.id,
-                (FieldChange("protected", True, False),),
-                reason="a protected image must be unprotected to be deleted",
-            )
-        )
-    actions.append(Action(ActionKind.DELETE, name, observed.id, reason=reason))
-    return actions
+def observed_fingerprint(catalog: Catalog, snapshot: Snapshot) -> str:
+    """sha256 over what the plan depends on: the catalog's managed images, every image that
+    shares a name or an id with a manifest image (or its replacement), and the member projects.
+    Other images of the project may change without making a saved plan stale."""
+    names = {image.name for image in catalog.images}
+    names |= {replacement_name(image.name) for image in catalog.images}
+    ids = {image.image_id for image in catalog.images if image.image_id}
+    relevant = [
+        image.to_json()
+        for image in snapshot.images
+        if catalog.marker in image.tags or image.name in names or image.id in ids
+    ]
+    canonical = json.dumps(
+        {
+            "cloud": snapshot.cloud,
+            "project_id": snapshot.project_id,
+            "projects": dict(sorted(snapshot.projects.items())),
+            "images": sorted(relevant, key=lambda image: str(image["id"])),
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()

@@ -15,8 +15,12 @@ SYMBOLS = {
     ActionKind.RESERVE: ("+", "green"),
     ActionKind.UPLOAD: ("^", "green"),
     ActionKind.IMPORT: ("^", "green"),
+    ActionKind.REMOVE_MEMBER: ("-", "red"),
     ActionKind.UPDATE: ("~", "yellow"),
     ActionKind.REACTIVATE: ("~", "yellow"),
+    ActionKind.ADD_MEMBER: ("+", "green"),
+    ActionKind.ACCEPT_MEMBER: ("~", "yellow"),
+    ActionKind.RENAME: ("~", "yellow"),
     ActionKind.DEACTIVATE: ("~", "yellow"),
     ActionKind.DELETE: ("-", "red"),
 }
@@ -34,7 +38,27 @@ def _value(value: object) -> str:
     return json.dumps(value)
 
 
+MEMBER_VERBS = {
+    ActionKind.ADD_MEMBER: "will be added as a member",
+    ActionKind.REMOVE_MEMBER: "will be removed as a member",
+    ActionKind.ACCEPT_MEMBER: "will accept its membership",
+}
+
+
+def _member(action: Action) -> str:
+    """'project-b (4c33...)' when the manifest names the project, else its id."""
+    reference = action.changes[0].path.removeprefix("members.") if action.changes else ""
+    if reference and reference != action.member:
+        return f"project {reference} ({action.member})"
+    return f"project {action.member}"
+
+
 def _headline(action: Action) -> str:
+    if action.kind is ActionKind.ACCEPT_MEMBER:
+        return (
+            f"{_member(action)} will accept its membership (cloud '{action.accept_with}')"
+            f"{f' ({action.image_id})' if action.image_id else ''}"
+        )
     target = f" ({action.image_id})" if action.image_id else ""
     if action.kind is ActionKind.RESERVE:
         return "will be created"
@@ -45,6 +69,10 @@ def _headline(action: Action) -> str:
         return f"data will be {how} {action.source.location}{checksum}"
     if action.kind is ActionKind.UPDATE:
         return f"will be updated in place{target}"
+    if action.kind is ActionKind.RENAME:
+        return f"will be renamed{target} ({action.reason})"
+    if action.kind.is_member_change:
+        return f"{_member(action)} {MEMBER_VERBS[action.kind]}{target}"
     return f"will be {action.kind.value}d{target}"
 
 
@@ -53,6 +81,10 @@ def render_plan(plan: Plan, style: Style = plain) -> str:
     for conflict in plan.conflicts:
         lines.append(style(f"  ! {conflict.as_text()}", "red"))
     if plan.conflicts:
+        lines.append("")
+    for note in plan.notes:
+        lines.append(style(f"  # {note.as_text()}", "cyan"))
+    if plan.notes:
         lines.append("")
     if not plan.actions:
         lines.append("No changes. Glance matches the catalog.")
@@ -84,13 +116,22 @@ def render_plan(plan: Plan, style: Style = plain) -> str:
 
 
 def summary(plan: Plan) -> str:
-    kinds: dict[str, set[ActionKind]] = {}
+    """Counts Glance images, not manifest entries: a replacement is one to add and one to
+    delete (or to change, when the previous image is kept), as Terraform counts a replace."""
+    kinds: dict[tuple[str, str | None], set[ActionKind]] = {}
+    members = 0
     for action in plan.actions:
-        kinds.setdefault(action.image, set()).add(action.kind)
+        if action.kind.is_member_change:
+            members += 1
+        else:
+            kinds.setdefault((action.image, action.image_id), set()).add(action.kind)
     add = sum(1 for k in kinds.values() if ActionKind.RESERVE in k)
     delete = sum(1 for k in kinds.values() if ActionKind.DELETE in k)
     change = len(kinds) - add - delete
-    return f"Plan: {add} to add, {change} to change, {delete} to delete."
+    return (
+        f"Plan: {add} to add, {change} to change, {delete} to delete, "
+        f"{members} member change{'' if members == 1 else 's'}."
+    )
 
 
 def render_result(result: ActionResult, style: Style = plain) -> str:
@@ -116,3 +157,42 @@ def render_report(report: ApplyReport) -> str:
             f"{skipped} skipped."
         )
     return text
+
+
+def drift_report(plan: Plan) -> str:
+    """The drift of every image as JSON: each planned action with the fields it changes
+    (before is what Glance has, after what the manifest wants), plus conflicts and notes."""
+    images: dict[str, list[dict[str, object]]] = {}
+    for action in plan.actions:
+        images.setdefault(action.image, []).append(
+            {
+                "action": action.kind.value,
+                "image_id": action.image_id,
+                "member": action.member,
+                "reason": action.reason,
+                "changes": [change.to_json() for change in action.changes],
+            }
+        )
+    document = {
+        "in_sync": not plan.actions and not plan.conflicts,
+        "cloud": plan.cloud,
+        "project_id": plan.project_id,
+        "catalog": plan.catalog,
+        "drifted_images": len(images),
+        "images": [{"image": name, "drift": drift} for name, drift in sorted(images.items())],
+        "conflicts": [
+            {"image": c.image, "message": c.message, "hint": c.hint} for c in plan.conflicts
+        ],
+        "notes": [{"image": n.image, "message": n.message} for n in plan.notes],
+    }
+    return json.dumps(document, indent=2) + "\n"
+
+
+def render_drift(plan: Plan, style: Style = plain) -> str:
+    text = render_plan(plan, style)
+    if plan.conflicts:
+        return text + style("Drift unknown: the plan has conflicts.", "red") + "\n"
+    if not plan.actions:
+        return text + "In sync.\n"
+    drifted = len({action.image for action in plan.actions})
+    return text + style(f"Drift: {drifted} image(s) differ from the manifest.", "yellow") + "\n"

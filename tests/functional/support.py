@@ -153,3 +153,26 @@ class GlanceProbe:
         for name in names:
             for image in self.named(name):
                 self.delete(image["id"])
+
+    def tagged(self, tag: str) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        for hidden in ("false", "true"):
+            body = self._call("GET", "/images", params={"tag": tag, "os_hidden": hidden})
+            found += body["images"]
+        return found
+
+    def delete_tagged(self, tag: str) -> None:
+        for image in self.tagged(tag):
+            self.delete(image["id"])
+
+    def members(self, image_id: str) -> dict[str, str]:
+        body = self._call("GET", f"/images/{image_id}/members")
+        return {member["member_id"]: member["status"] for member in body["members"]}
+
+    def remove_member(self, image_id: str, member: str) -> None:
+        self._call("DELETE", f"/images/{image_id}/members/{member}")
+
+    def visible_ids(self) -> set[str]:
+        """Ids of the images this cloud's project sees in its default listing."""
+        body = self._call("GET", "/images", params={"limit": 1000})
+        return {image["id"] for image in body["images"]}

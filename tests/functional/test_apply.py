@@ -180,7 +180,7 @@ def test_every_field_change_and_state_change_converges(
     assert f"~ {names['file']}: will be updated in place ({image_id})" in human.stdout
     assert "~ min_ram: 128 -> 2048" in human.stdout
     assert '- properties.hw_rng_model: "virtio"' in human.stdout
-    assert "Plan: 0 to add, 2 to change, 0 to delete." in human.stdout
+    assert "Plan: 0 to add, 2 to change, 0 to delete, 0 member changes." in human.stdout
 
     applied = run_cli("apply", str(manifest), "--cloud", "local", "--auto-approve")
     assert applied.code == 0, applied.output
@@ -251,7 +251,7 @@ def test_absent_deletes_a_protected_managed_image(
     planned = run_cli("plan", str(manifest), "--cloud", "local")
     assert f"- {names['file']}: will be deleted" in planned.stdout
     assert "~ protected: true -> false" in planned.stdout
-    assert "Plan: 0 to add, 0 to change, 1 to delete." in planned.stdout
+    assert "Plan: 0 to add, 0 to change, 1 to delete, 0 member changes." in planned.stdout
     applied = run_cli("apply", str(manifest), "--cloud", "local", "--auto-approve")
     assert applied.code == 0, applied.output
     assert probe.named(names["file"]) == []

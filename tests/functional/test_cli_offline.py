@@ -72,6 +72,11 @@ def test_validate_json_gives_objects_for_ci_annotations(tmp_path: Path) -> None:
         (["plan", "{manifest}"], "no cloud selected: pass --cloud NAME or set OS_CLOUD"),
         (["plan", "{manifest}", "--cloud", "no-such-cloud"], "cloud 'no-such-cloud':"),
         (["nonsense"], "No such command 'nonsense'"),
+        (["apply", "{folder}/missing.json"], "missing.json: cannot read the plan"),
+        (["apply", "{folder}/not-a-plan.json"], "not-a-plan.json: not a glance-catalog plan"),
+        (["apply", "{folder}/not-a-plan.json", "--prune"], "a saved plan is applied as it is"),
+        (["drift", "{manifest}"], "no cloud selected"),
+        (["apply", "{manifest}", "--max-delete", "-1"], "Invalid value for '--max-delete'"),
     ],
 )
 def test_user_errors_are_one_clear_line_and_exit_1(
@@ -80,8 +85,10 @@ def test_user_errors_are_one_clear_line_and_exit_1(
     manifest = write_manifest(tmp_path, GOOD)
     clouds = tmp_path / "clouds.yaml"
     clouds.write_text("clouds: {}\n")
+    (tmp_path / "not-a-plan.json").write_text('{"hello": 1}')
     result = run_cli(
-        *(a.format(manifest=manifest) for a in args), env={"OS_CLIENT_CONFIG_FILE": str(clouds)}
+        *(a.format(manifest=manifest, folder=tmp_path) for a in args),
+        env={"OS_CLIENT_CONFIG_FILE": str(clouds)},
     )
     assert result.code == 1, result.output
     assert message in result.stderr

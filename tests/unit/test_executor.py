@@ -12,13 +12,13 @@ from dataclasses import replace
 import pytest
 
 from catalog.errors import GlanceCatalogError
-from catalog.model import ImageSource, ImageState
+from catalog.model import ImageSource, ImageState, MemberSpec, Visibility
 from reconciler.actions import FieldChange
 from reconciler.errors import CloudError
 from reconciler.executor import Outcome, apply_plan
 from reconciler.plan import Conflict
 from reconciler.planner import make_plan
-from tests.unit.builders import catalog, desired, snapshot
+from tests.unit.builders import catalog, desired, observed_like, snapshot
 
 
 class RecordingWriter:
@@ -58,6 +58,15 @@ class RecordingWriter:
     def delete(self, image_id: str) -> None:
         self.calls.append(("delete", image_id))
 
+    def add_member(self, image_id: str, member: str) -> None:
+        self.calls.append(("add_member", f"{image_id}/{member}"))
+
+    def remove_member(self, image_id: str, member: str) -> None:
+        self.calls.append(("remove_member", f"{image_id}/{member}"))
+
+    def accept_member(self, image_id: str, member: str, cloud: str) -> None:
+        self.calls.append(("accept_member", f"{image_id}/{member}@{cloud}"))
+
 
 def test_later_steps_use_the_id_the_reserve_produced() -> None:
     plan = make_plan(catalog(desired("a", state=ImageState.DEACTIVATED)), snapshot())
@@ -89,3 +98,32 @@ def test_a_plan_with_conflicts_changes_nothing() -> None:
     with pytest.raises(GlanceCatalogError, match="the plan has conflicts"):
         apply_plan(conflicted, writer)
     assert writer.calls == []
+
+
+def test_member_steps_and_renames_reach_the_writer_with_the_new_id() -> None:
+    image = desired("s", visibility=Visibility.SHARED, members=(MemberSpec("b", "cloud-b"),))
+    plan = make_plan(catalog(image), replace(snapshot(), projects={"b": "pb"}))
+    writer = RecordingWriter()
+    assert apply_plan(plan, writer).ok
+    assert writer.calls == [
+        ("reserve", "s"),
+        ("upload", "id-s"),
+        ("add_member", "id-s/pb"),
+        ("accept_member", "id-s/pb@cloud-b"),
+    ]
+
+
+def test_more_deletions_than_allowed_change_nothing() -> None:
+    images = [desired(f"d{index}", state=ImageState.ABSENT) for index in range(3)]
+    observed = [observed_like(desired(f"d{index}"), f"x{index}") for index in range(3)]
+    plan = make_plan(catalog(*images), snapshot(*observed))
+    writer = RecordingWriter()
+    with pytest.raises(GlanceCatalogError, match="deletes 3 images, more than --max-delete 2"):
+        apply_plan(plan, writer, max_delete=2)
+    assert writer.calls == []
+    assert apply_plan(plan, writer, max_delete=3).ok
+    assert [call for call in writer.calls if call[0] == "delete"] == [
+        ("delete", "x0"),
+        ("delete", "x1"),
+        ("delete", "x2"),
+    ]

@@ -10,7 +10,14 @@ import pytest
 from catalog import load as load_module
 from catalog.diagnostics import ManifestInvalid
 from catalog.load import check_catalog, load_catalog
-from catalog.model import Checksum, HashAlgorithm, ImageState, TransferMethod, Visibility
+from catalog.model import (
+    Checksum,
+    HashAlgorithm,
+    ImageState,
+    MemberSpec,
+    TransferMethod,
+    Visibility,
+)
 
 SHA = "sha256:" + "ab" * 32
 
@@ -283,6 +290,15 @@ def test_source_rules(tmp_path: Path, source: str, expected: str) -> None:
         ("protected: 'yes'", "protected: must be true or false"),
         ("state: gone", "state: 'gone' is not one of active, deactivated, absent"),
         ("disk_format: qcow3", "disk_format: 'qcow3' is not one of"),
+        ("members: [p]", "members need visibility: shared (this image is private)"),
+        ("visibility: shared\n    members: [p, p]", "members[1]: 'p' is listed twice"),
+        (
+            "visibility: shared\n    members: [{project: p, accept: c}]",
+            "members[0]: must be a project name or id, or {project, accept_with}",
+        ),
+        ("id: 12345", "id: must be a string"),
+        ("id: not-a-uuid", "id: 'not-a-uuid'"),
+        ("adopt: 'yes'", "adopt: must be true or false"),
     ],
 )
 def test_image_field_rules(tmp_path: Path, fields: str, expected: str) -> None:
@@ -386,3 +402,44 @@ def test_worker_processes_give_the_same_result_as_one(
     else:
         assert parallel.catalog is not None and len(parallel.catalog.images) == 2400
         assert parallel.catalog.images[2].position.line == 10
+
+
+def test_members_ids_adopt_keep_previous_and_prune_reach_the_model(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "m.yaml",
+        "version: 1\ncatalog: c\nprune: true\nimages:\n"
+        "  - name: a\n    id: 6F1C2B1E-0D7A-4C57-9A55-3F0E6B1D2C3A\n    disk_format: raw\n"
+        "    adopt: true\n    keep_previous: true\n    visibility: shared\n"
+        "    members: [project-a, {project: project-b, accept_with: local-b}]\n",
+    )
+    loaded = check_catalog([tmp_path])
+    assert loaded.catalog is not None, loaded.diagnostics
+    (image,) = loaded.catalog.images
+    assert image.members == (MemberSpec("project-a"), MemberSpec("project-b", "local-b"))
+    assert image.image_id == "6f1c2b1e-0d7a-4c57-9a55-3f0e6b1d2c3a"
+    assert image.adopt and image.keep_previous and loaded.catalog.prune
+
+
+def test_prune_must_agree_and_ids_must_be_unique_across_files(tmp_path: Path) -> None:
+    uid = "6f1c2b1e-0d7a-4c57-9a55-3f0e6b1d2c3a"
+    write(
+        tmp_path,
+        "a.yaml",
+        f"version: 1\ncatalog: c\nprune: true\nimages:\n"
+        f"  - {{name: a, id: {uid}, disk_format: raw}}\n",
+    )
+    write(
+        tmp_path,
+        "b.yaml",
+        f"version: 1\ncatalog: c\nprune: false\nimages:\n"
+        f"  - {{name: b, id: {uid.upper()}, disk_format: raw}}\n",
+    )
+    found = [line.removeprefix(f"{tmp_path}/") for line in errors(tmp_path)]
+    assert any(
+        line.startswith("b.yaml:3:8: prune: prune is false here but true in") for line in found
+    ), found
+    assert any(
+        line.startswith("b.yaml:5:19: image 'b': id: duplicate image id (first at")
+        for line in found
+    ), found

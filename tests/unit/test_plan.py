@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
 from catalog.errors import GlanceCatalogError
+from catalog.model import MemberSpec, Visibility
 from reconciler.plan import FORMAT_VERSION, Plan
 from reconciler.planner import make_plan
 from tests.unit.builders import catalog, desired, observed_like, snapshot
@@ -37,3 +39,25 @@ def test_a_plan_round_trips_through_json() -> None:
 def test_unreadable_plans_are_refused_clearly(text: str, fragment: str) -> None:
     with pytest.raises(GlanceCatalogError, match=fragment):
         Plan.from_json(text)
+
+
+def test_members_notes_and_manifests_round_trip_too() -> None:
+    image = desired(
+        "s",
+        visibility=Visibility.SHARED,
+        members=(MemberSpec("project-a"), MemberSpec("project-b", "local-b")),
+    )
+    observed = observed_like(image, "s-id", members={"pa": "pending"})
+    observed_by_hand = replace(observed, properties={**observed.properties, "by_hand": "x"})
+    plan = make_plan(
+        catalog(image),
+        replace(snapshot(observed_by_hand), projects={"project-a": "pa", "project-b": "pb"}),
+    )
+    assert {a.kind.value for a in plan.actions} == {"add_member", "accept_member"}
+    assert plan.notes and plan.manifests == ("m.yaml",)
+    text = plan.to_json()
+    assert Plan.from_json(text) == plan
+    document = json.loads(text)
+    accept = document["actions"][-1]
+    assert (accept["member"], accept["accept_with"]) == ("pb", "local-b")
+    assert document["notes"][0]["image"] == "s"

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from catalog.model import ImageState
 from reconciler.actions import ActionKind, FieldChange
+from reconciler.observed import ObservedImage
 from reconciler.planner import make_plan
 from tests.unit.builders import MARKER, catalog, desired, observed_like, snapshot
 
@@ -83,12 +84,13 @@ def test_two_managed_images_with_one_name_are_reported_not_guessed() -> None:
     assert "several images carry this catalog's marker: a, b" in plan.conflicts[0].message
 
 
-def test_formats_and_data_of_an_active_image_cannot_change_in_place() -> None:
-    image = desired()
-    observed = observed_like(image, disk_format="raw")
+def test_formats_of_an_active_image_without_a_source_cannot_change() -> None:
+    image = desired(source=None)
+    observed = observed_like(image, disk_format="raw", status="active")
     plan = make_plan(catalog(image), snapshot(observed))
     assert plan.actions == ()
-    assert "disk_format cannot change from raw to qcow2" in plan.conflicts[0].message
+    assert "disk_format raw -> qcow2" in plan.conflicts[0].message
+    assert "gives no source" in plan.conflicts[0].message
 
 
 def test_a_busy_image_is_a_conflict_to_retry() -> None:
@@ -121,10 +123,25 @@ def test_the_same_inputs_give_byte_identical_plans() -> None:
         make_plan(catalog(*images), observed).to_json()
         == make_plan(catalog(*images), observed).to_json()
     )
-    assert make_plan(catalog(*images), observed).observed_fingerprint == observed.fingerprint()
 
 
-def test_the_fingerprint_changes_with_any_observed_field() -> None:
+def fingerprint(*images: ObservedImage) -> str:
+    return make_plan(catalog(desired()), snapshot(*images)).observed_fingerprint
+
+
+def test_the_fingerprint_changes_with_any_field_of_a_relevant_image() -> None:
     observed = observed_like(desired())
-    assert snapshot(observed).fingerprint() != snapshot(replace(observed, min_ram=1)).fingerprint()
+    assert fingerprint(observed) != fingerprint(replace(observed, min_ram=1))
+    assert fingerprint(observed) != fingerprint(replace(observed, members={"p": "pending"}))
+    assert fingerprint(observed) == fingerprint(replace(observed, size=3))
     assert ActionKind.RESERVE.phase < ActionKind.DELETE.phase
+
+
+def test_the_fingerprint_ignores_images_the_plan_does_not_depend_on() -> None:
+    observed = observed_like(desired())
+    unrelated = replace(observed_like(desired("someone-else")), id="x", tags=frozenset())
+    assert fingerprint(observed) == fingerprint(observed, unrelated)
+    namesake = replace(unrelated, name="ubuntu")
+    orphan = replace(unrelated, tags=frozenset({MARKER}))
+    assert fingerprint(observed) != fingerprint(observed, namesake)
+    assert fingerprint(observed) != fingerprint(observed, orphan)

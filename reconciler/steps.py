@@ -1,0 +1,392 @@
+"""The steps for one manifest image against the Glance image that holds it. Pure.
+
+Three shapes: create (reserve, data, members, state), converge (data if none yet, update,
+members, state) and replace (a new image under a temporary name takes over the name once it
+is complete; the old one is renamed, then deleted or kept).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+from catalog.model import DesiredImage, ImageState, TransferMethod, Visibility
+from reconciler.actions import Action, ActionKind, FieldChange
+from reconciler.diff import (
+    FORMAT_FIELDS,
+    creation_changes,
+    desired_properties,
+    image_changes,
+)
+from reconciler.observed import (
+    MANAGED_KEYS_PROPERTY,
+    PREVIOUS_PROPERTY,
+    SOURCE_PROPERTY,
+    ObservedImage,
+    Snapshot,
+)
+from reconciler.plan import Conflict, Note
+
+# Glance states in which an image is mid-transfer: wait rather than act on it.
+BUSY_STATES = frozenset({"saving", "importing", "uploading"})
+USABLE_STATES = frozenset({"queued", "active", "deactivated"})
+NAME_LIMIT = 255
+REPLACEMENT_SUFFIX = " (replacement)"
+
+
+def replacement_name(name: str) -> str:
+    """The temporary name a replacement image carries until it takes over ``name``."""
+    return name[: NAME_LIMIT - len(REPLACEMENT_SUFFIX)] + REPLACEMENT_SUFFIX
+
+
+def previous_name(name: str, old: ObservedImage) -> str:
+    suffix = f" (previous {old.id[:8]})"
+    return name[: NAME_LIMIT - len(suffix)] + suffix
+
+
+@dataclass
+class ImageSteps:
+    """What planning one manifest image produced; ``claimed`` are the ids of the Glance images
+    it accounts for (so they are not reported as orphans)."""
+
+    actions: list[Action] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    claimed: set[str] = field(default_factory=set)
+
+    def conflict(self, image: str, message: str, hint: str = "") -> ImageSteps:
+        self.conflicts.append(Conflict(image, message, hint))
+        return self
+
+
+def recorded_checksum(observed: ObservedImage, wanted: str | None) -> str | None:
+    """The source checksum the image's data is known to have: the one glance-catalog recorded,
+    else Glance's own hash when it uses the manifest's algorithm."""
+    recorded = observed.properties.get(SOURCE_PROPERTY)
+    if recorded:
+        return recorded
+    algorithm = wanted.partition(":")[0] if wanted else None
+    if algorithm and observed.hash_value and algorithm == observed.hash_algo:
+        return f"{observed.hash_algo}:{observed.hash_value}"
+    return None
+
+
+def wanted_checksum(desired: DesiredImage) -> str | None:
+    if desired.source is None or desired.source.checksum is None:
+        return None
+    return str(desired.source.checksum)
+
+
+def create(desired: DesiredImage, snapshot: Snapshot, marker: str) -> ImageSteps:
+    steps = ImageSteps()
+    changes = creation_changes(desired, marker)
+    if desired.image_id is not None:
+        changes.insert(0, FieldChange("id", None, desired.image_id))
+    steps.actions.append(
+        Action(ActionKind.RESERVE, desired.name, None, tuple(changes), reason="not in Glance")
+    )
+    steps.actions += _data_actions(desired, None)
+    _member_steps(steps, desired, {}, None, snapshot)
+    if desired.state is ImageState.DEACTIVATED:
+        steps.actions.append(
+            Action(ActionKind.DEACTIVATE, desired.name, None, reason="state: deactivated")
+        )
+    return steps
+
+
+def converge(
+    desired: DesiredImage, observed: ObservedImage, snapshot: Snapshot, marker: str
+) -> ImageSteps:
+    steps = ImageSteps(claimed={observed.id})
+    if problem := _unusable(observed):
+        return steps.conflict(desired.name, *problem)
+    has_data = observed.status != "queued"
+    changes = image_changes(desired, observed, marker)
+    if observed.name != desired.name:
+        changes.insert(0, FieldChange("name", observed.name, desired.name))
+    if has_data:
+        wanted = wanted_checksum(desired)
+        recorded = recorded_checksum(observed, wanted)
+        source_changed = bool(wanted and recorded and recorded != wanted)
+        format_changes = [change for change in changes if change.path in FORMAT_FIELDS]
+        if source_changed or format_changes:
+            why = (
+                f"the source changed ({recorded} -> {wanted})"
+                if source_changed
+                else "; ".join(f"{c.path} {c.before} -> {c.after}" for c in format_changes)
+            )
+            return _replace(desired, observed, snapshot, marker, why)
+    if not has_data:
+        steps.actions += _data_actions(desired, observed.id)
+    if changes:
+        steps.actions.append(
+            Action(
+                ActionKind.UPDATE,
+                desired.name,
+                observed.id,
+                tuple(changes),
+                reason="differs from the manifest",
+            )
+        )
+    members = observed.members if observed.visibility == Visibility.SHARED.value else {}
+    _member_steps(steps, desired, members, observed.id, snapshot)
+    steps.actions += _state_actions(desired, observed, has_data)
+    _note_foreign_properties(steps, desired, observed)
+    return steps
+
+
+def delete(name: str, observed: ObservedImage, reason: str) -> list[Action]:
+    """Delete ``observed``, unprotecting it first in the same apply when it is protected."""
+    actions = []
+    if observed.protected:
+        actions.append(
+            Action(
+                ActionKind.UPDATE,
+                name,
+                observed.id,
+                (FieldChange("protected", True, False),),
+                reason="a protected image must be unprotected to be deleted",
+            )
+        )
+    actions.append(Action(ActionKind.DELETE, name, observed.id, reason=reason))
+    return actions
+
+
+def _unusable(observed: ObservedImage) -> tuple[str, str] | None:
+    if observed.status in BUSY_STATES:
+        return (
+            f"image {observed.id} is busy (status {observed.status})",
+            "run again once Glance has finished",
+        )
+    if observed.status not in USABLE_STATES:
+        return (
+            f"image {observed.id} has status {observed.status}",
+            "glance-catalog does not repair it; delete it by hand",
+        )
+    return None
+
+
+def _data_actions(desired: DesiredImage, image_id: str | None) -> list[Action]:
+    if desired.source is None:
+        return []
+    kind = (
+        ActionKind.IMPORT
+        if desired.source.method is TransferMethod.WEB_DOWNLOAD
+        else ActionKind.UPLOAD
+    )
+    return [
+        Action(
+            kind, desired.name, image_id, source=desired.source, reason="the image has no data yet"
+        )
+    ]
+
+
+def _state_actions(desired: DesiredImage, observed: ObservedImage, has_data: bool) -> list[Action]:
+    deactivated = observed.status == "deactivated"
+    if desired.state is ImageState.ACTIVE and deactivated:
+        return [
+            Action(
+                ActionKind.REACTIVATE,
+                desired.name,
+                observed.id,
+                reason="state: active, but the image is deactivated",
+            )
+        ]
+    will_have_data = has_data or desired.source is not None
+    if desired.state is ImageState.DEACTIVATED and not deactivated and will_have_data:
+        return [
+            Action(
+                ActionKind.DEACTIVATE,
+                desired.name,
+                observed.id,
+                reason="state: deactivated, but the image is active",
+            )
+        ]
+    return []
+
+
+def _member_steps(
+    steps: ImageSteps,
+    desired: DesiredImage,
+    members: Mapping[str, str],
+    image_id: str | None,
+    snapshot: Snapshot,
+) -> None:
+    """Members to add, accept and remove; a status only the member can change is a note."""
+    wanted = {}
+    for spec in desired.members if desired.visibility is Visibility.SHARED else ():
+        project_id = snapshot.projects.get(spec.project)
+        if project_id is None:
+            steps.conflict(
+                desired.name,
+                f"member project '{spec.project}' was not resolved",
+                "name an existing project, or give its id",
+            )
+            continue
+        wanted[project_id] = spec
+    for project_id, spec in sorted(wanted.items()):
+        path = f"members.{spec.project}"
+        status = members.get(project_id)
+        if status is None:
+            steps.actions.append(
+                Action(
+                    ActionKind.ADD_MEMBER,
+                    desired.name,
+                    image_id,
+                    (FieldChange(path, None, "pending"),),
+                    reason="not a member yet",
+                    member=project_id,
+                )
+            )
+            status = "pending"
+        if status == "accepted":
+            continue
+        if spec.accept_with is not None:
+            steps.actions.append(
+                Action(
+                    ActionKind.ACCEPT_MEMBER,
+                    desired.name,
+                    image_id,
+                    (FieldChange(path, status, "accepted"),),
+                    reason=f"accept_with: {spec.accept_with}",
+                    member=project_id,
+                    accept_with=spec.accept_with,
+                )
+            )
+        elif project_id in members:
+            steps.notes.append(
+                Note(
+                    desired.name,
+                    f"member {spec.project} ({project_id}) has status {status}; only that "
+                    "project can accept (give the member accept_with: CLOUD to accept it)",
+                )
+            )
+    names = {project_id: ref for ref, project_id in snapshot.projects.items()}
+    for project_id, status in sorted(members.items()):
+        if project_id not in wanted:
+            steps.actions.append(
+                Action(
+                    ActionKind.REMOVE_MEMBER,
+                    desired.name,
+                    image_id,
+                    (FieldChange(f"members.{names.get(project_id, project_id)}", status, None),),
+                    reason="not a member in the manifest",
+                    member=project_id,
+                )
+            )
+
+
+def _note_foreign_properties(
+    steps: ImageSteps, desired: DesiredImage, observed: ObservedImage
+) -> None:
+    ours = set(desired_properties(desired)) | observed.managed_property_keys()
+    ours |= {MANAGED_KEYS_PROPERTY, SOURCE_PROPERTY, PREVIOUS_PROPERTY}
+    foreign = sorted(key for key in observed.properties if key not in ours)
+    if foreign:
+        steps.notes.append(
+            Note(
+                desired.name,
+                f"properties set outside the catalog are kept: {', '.join(foreign)} "
+                "(declare them to manage them)",
+            )
+        )
+
+
+def _replace(
+    desired: DesiredImage, old: ObservedImage, snapshot: Snapshot, marker: str, why: str
+) -> ImageSteps:
+    steps = ImageSteps(claimed={old.id})
+    if desired.image_id is not None:
+        return steps.conflict(
+            desired.name,
+            f"{why}, but image {old.id} has data and a fixed id",
+            "Glance cannot replace data in place nor reuse an id; remove id: or keep the source",
+        )
+    if desired.source is None:
+        return steps.conflict(
+            desired.name,
+            f"{why}, but image {old.id} has data and the manifest gives no source to replace it",
+            "add a source, or give the image a new name",
+        )
+    temp_name = replacement_name(desired.name)
+    staging = replace(desired, name=temp_name, hidden=True, state=ImageState.ACTIVE)
+    candidates = [image for image in snapshot.named(temp_name) if marker in image.tags]
+    steps.claimed |= {image.id for image in candidates}
+    reusable = _reusable(candidates, staging)
+    if reusable is None:
+        for stale in candidates:
+            if stale.status in BUSY_STATES:
+                return steps.conflict(
+                    desired.name,
+                    f"replacement image {stale.id} is busy (status {stale.status})",
+                    "run again once Glance has finished",
+                )
+            steps.actions += delete(desired.name, stale, "an unusable earlier replacement")
+        new_id = None
+        staged = create(staging, snapshot, marker)
+        staged.actions[0] = replace(staged.actions[0], reason=f"replacement: {why}")
+    else:
+        new_id = reusable.id
+        staged = converge(staging, reusable, snapshot, marker)
+    # Filed under the manifest name: one image's steps share its fate in apply.
+    steps.actions += [replace(action, image=desired.name) for action in staged.actions]
+    steps.conflicts += [replace(conflict, image=desired.name) for conflict in staged.conflicts]
+    swap = [FieldChange("name", temp_name, desired.name)]
+    if not desired.hidden:
+        swap.append(FieldChange("hidden", True, False))
+    steps.actions.append(
+        Action(
+            ActionKind.RENAME,
+            desired.name,
+            new_id,
+            tuple(swap),
+            reason="the replacement takes over the name",
+        )
+    )
+    retire = [FieldChange("name", old.name, previous_name(desired.name, old))]
+    if desired.keep_previous:
+        retire.append(FieldChange(f"properties.{PREVIOUS_PROPERTY}", None, desired.name))
+    elif old.protected:
+        retire.append(FieldChange("protected", True, False))
+    steps.actions.append(
+        Action(
+            ActionKind.RENAME,
+            desired.name,
+            old.id,
+            tuple(retire),
+            reason="keep_previous: kept under a new name"
+            if desired.keep_previous
+            else "replaced; deleted next",
+        )
+    )
+    if not desired.keep_previous:
+        steps.actions.append(
+            Action(ActionKind.DELETE, desired.name, old.id, reason="replaced by the new image")
+        )
+    if desired.state is ImageState.DEACTIVATED:
+        steps.actions.append(
+            Action(ActionKind.DEACTIVATE, desired.name, new_id, reason="state: deactivated")
+        )
+    return steps
+
+
+def _reusable(candidates: list[ObservedImage], staging: DesiredImage) -> ObservedImage | None:
+    """An earlier replacement that a new run can finish: still without data, or holding
+    exactly the wanted data in the wanted formats."""
+    if len(candidates) != 1:
+        return None
+    (candidate,) = candidates
+    if candidate.status == "queued":
+        return candidate
+    same_formats = (candidate.disk_format, candidate.container_format) == (
+        staging.disk_format,
+        staging.container_format,
+    )
+    wanted = wanted_checksum(staging)
+    if (
+        candidate.status == "active"
+        and same_formats
+        and recorded_checksum(candidate, wanted) == (wanted)
+    ):
+        return candidate
+    return None
