@@ -30,8 +30,9 @@ lint: venv
 	$(PY) -m ruff format --check catalog reconciler tests examples bench
 	$(PY) -m mypy
 
+# GLANCE_DB=postgresql: Glance on a private PostgreSQL with 4 workers (default: sqlite).
 glance-up: venv
-	$(PY) -m tests.localcloud up
+	$(PY) -m tests.localcloud up $(if $(GLANCE_DB),--db $(GLANCE_DB))
 
 glance-down:
 	$(PYTHON) -m tests.localcloud down

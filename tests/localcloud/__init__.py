@@ -7,7 +7,9 @@
     if cloud.started_here:
         stop()
 
-CLI: ``python -m tests.localcloud up [--fresh] | down | status``.
+CLI: ``python -m tests.localcloud up [--fresh] [--db postgresql] | down | status``.
+Glance's database is sqlite (one worker) unless ``ensure_up(db="postgresql")``,
+``--db postgresql`` or ``GLANCE_DB=postgresql`` selects PostgreSQL (4 workers).
 Clouds in clouds.yaml: ``local`` (admin), ``local-a`` (alice, member of
 project-a), ``local-b`` (bob, member of project-b).
 """

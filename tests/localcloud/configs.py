@@ -57,9 +57,15 @@ def glance_api_conf(
     keystone_url: str,
     service_password: str,
     allowed_ports: list[int],
+    connection: str | None = None,
 ) -> str:
+    """``connection``: a SQLAlchemy URL (PostgreSQL mode); default sqlite at ``db``."""
     gl = run / "glance"
     ports = ",".join(str(p) for p in allowed_ports)
+    if connection:
+        database = f"connection = {connection}\n"
+    else:
+        database = f"connection = sqlite:///{db}\nsqlite_synchronous = false\n"
     return f"""\
 [DEFAULT]
 debug = false
@@ -75,9 +81,7 @@ delayed_delete = false
 image_cache_dir = {gl / "image-cache"}
 
 [database]
-connection = sqlite:///{db}
-sqlite_synchronous = false
-
+{database}
 [glance_store]
 default_backend = fs
 

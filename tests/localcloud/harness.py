@@ -5,6 +5,11 @@ Layout (``GC_LOCAL_DIR``, default ``<repo>/.local``)::
     service-venv/        glance + keystone + gunicorn (installed once)
     clouds.yaml          clouds local / local-a / local-b
     run/                 configs, sqlite dbs, image store, logs, pid files
+    run/pg/              PostgreSQL cluster (GLANCE_DB=postgresql only, see postgres.py)
+
+Glance's database: sqlite (default; 1 gunicorn worker) or PostgreSQL
+(``ensure_up(db="postgresql")``, ``up --db postgresql`` or ``GLANCE_DB=postgresql``;
+4 workers).  Keystone always uses sqlite.
 """
 
 from __future__ import annotations
@@ -20,20 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import configs, procs, provision
-from .install import (
-    HERE,
-    Paths,
-    ensure_service_venv,
-    glance_db_sync,
-    glance_port,
-    gunicorn_has,
-    keystone_init,
-    keystone_port,
-    log,
-    paths,
-)
+from . import configs, postgres, procs, provision
+from .install import HERE, Paths, ensure_service_venv, glance_db_sync, keystone_init, log, paths
 from .procs import LocalCloudError
+from .services import Service, gunicorn_argv, server_env, services, wait_healthy
 
 SOURCE_PORTS = range(18080, 18090)  # web-download sources Glance may fetch from
 ALLOWED_IMPORT_PORTS = [80, 443, *SOURCE_PORTS]
@@ -49,109 +44,10 @@ class LocalCloud:
     started_here: bool  # True if this call started a server (the caller should stop())
     # project name -> id (admin, service, project-a, project-b)
     project_ids: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    db: str = "sqlite"  # Glance's database: sqlite | postgresql
 
 
-# ------------------------------------------------------------------- services
-
-
-@dataclass(frozen=True)
-class _Service:
-    name: str
-    port: int
-    health_path: str
-    app: str
-    extra_env: dict[str, str]
-    pythonpath: Path | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def pidfile(self, p: Paths) -> Path:
-        return p.run / f"{self.name}.pid"
-
-    def log(self, p: Paths) -> Path:
-        return p.logs / f"{self.name}.log"
-
-    def healthy(self) -> bool:
-        return procs.http_ok(self.url + self.health_path)
-
-    def running(self, p: Paths) -> int | None:
-        return procs.server_alive(self.pidfile(p))
-
-
-def _services(p: Paths) -> tuple[_Service, _Service]:
-    ks = _Service(
-        name="keystone",
-        port=keystone_port(),
-        health_path="/v3",
-        app="wsgi_keystone:application",
-        extra_env={"OS_KEYSTONE_CONFIG_FILES": str(p.run / "keystone" / "keystone.conf")},
-        pythonpath=p.run / "wsgi",
-    )
-    gl = _Service(
-        name="glance",
-        port=glance_port(),
-        health_path="/healthcheck",
-        app="glance.wsgi.api:application",
-        extra_env={"OS_GLANCE_CONFIG_DIR": str(p.run / "glance")},
-    )
-    return ks, gl
-
-
-def _server_env(p: Paths, extra: dict[str, str]) -> dict[str, str]:
-    """A clean environment: nothing (OS_*, proxies, PYTHONPATH) leaks in."""
-    env = {
-        "PATH": f"{p.bin}:/usr/local/bin:/usr/bin:/bin",
-        "HOME": str(p.run / "home"),
-        "TMPDIR": str(p.run / "tmp"),
-        "LANG": "C.UTF-8",
-        "LC_ALL": "C.UTF-8",
-        "VIRTUAL_ENV": str(p.venv),
-        "PYTHONUNBUFFERED": "1",
-        "PYTHONWARNINGS": "ignore",
-        "NO_PROXY": "127.0.0.1,localhost",
-        "no_proxy": "127.0.0.1,localhost",
-    }
-    env.update(extra)
-    return env
-
-
-def _gunicorn_argv(p: Paths, svc: _Service) -> list[str]:
-    argv = [
-        str(p.bin / "gunicorn"),
-        "--bind",
-        f"127.0.0.1:{svc.port}",
-        # sqlite: exactly one writer, or "database is locked" (HTTP 500)
-        "--workers",
-        "1",
-        "--threads",
-        "1",
-        "--worker-class",
-        "sync",
-        # a sync worker is "dead" if a single request (a big upload) exceeds this
-        "--timeout",
-        "900",
-        "--graceful-timeout",
-        "5",
-        "--name",
-        f"gc-{svc.name}",
-        "--chdir",
-        str(p.run),
-        "--error-logfile",
-        "-",
-        "--access-logfile",
-        str(p.logs / f"{svc.name}-access.log"),
-    ]
-    if svc.pythonpath:
-        argv += ["--pythonpath", str(svc.pythonpath)]
-    sock = p.run / f"{svc.name}.ctl"
-    # gunicorn >= 27 opens a control socket, by default under ~/.gunicorn
-    if gunicorn_has("--control-socket") and len(str(sock)) < 100:
-        argv += ["--control-socket", str(sock)]
-    elif gunicorn_has("--no-control-socket"):
-        argv += ["--no-control-socket"]
-    return [*argv, svc.app]
+# ---------------------------------------------------------------------- helpers
 
 
 def _parallel(*jobs: tuple[str, Callable[[], None]]) -> None:
@@ -173,22 +69,6 @@ def _parallel(*jobs: tuple[str, Callable[[], None]]) -> None:
         raise errors[0]
 
 
-def _wait_healthy(p: Paths, svc: _Service, pid: int, deadline: float) -> None:
-    while time.monotonic() < deadline:
-        if svc.healthy():
-            return
-        rc = procs.exited(pid)
-        if rc is not None or procs.server_alive(svc.pidfile(p)) is None:
-            raise LocalCloudError(
-                f"{svc.name} exited during startup (exit {rc})\n{procs.log_tail(svc.log(p))}"
-            )
-        time.sleep(0.1)
-    raise LocalCloudError(
-        f"{svc.name} not healthy at {svc.url}{svc.health_path} after {START_TIMEOUT:.0f}s\n"
-        f"{procs.log_tail(svc.log(p))}"
-    )
-
-
 # ---------------------------------------------------------------------- state
 
 
@@ -206,7 +86,7 @@ def _save_state(p: Paths, state: dict[str, Any]) -> None:
     tmp.replace(p.state)
 
 
-def _write_configs(p: Paths, ks: _Service, gl: _Service) -> None:
+def _write_configs(p: Paths, ks: Service, gl: Service, connection: str | None = None) -> None:
     for d in (
         "keystone/locks",
         "glance/images",
@@ -231,6 +111,7 @@ def _write_configs(p: Paths, ks: _Service, gl: _Service) -> None:
             keystone_url=ks.url,
             service_password=provision.GLANCE_SERVICE_PASSWORD,
             allowed_ports=ALLOWED_IMPORT_PORTS,
+            connection=connection,
         ),
         p.run / "glance" / "glance-api-paste.ini": configs.glance_paste_ini(run=p.run),
         p.run / "wsgi" / "wsgi_keystone.py": (HERE / "wsgi_keystone.py").read_text(),
@@ -240,18 +121,18 @@ def _write_configs(p: Paths, ks: _Service, gl: _Service) -> None:
             path.write_text(text)
 
 
-def _write_clouds_yaml(p: Paths, ks: _Service) -> None:
+def _write_clouds_yaml(p: Paths, ks: Service) -> None:
     text = configs.clouds_yaml(keystone_url=ks.url, clouds=provision.CLOUDS)
     if not p.clouds_yaml.exists() or p.clouds_yaml.read_text() != text:
         p.clouds_yaml.write_text(text)
 
 
-def _cloud(p: Paths, ks: _Service, gl: _Service, started: bool) -> LocalCloud:
+def _cloud(p: Paths, ks: Service, gl: Service, started: bool, db: str) -> LocalCloud:
     ids = _load_state(p).get("project_ids") or {}
-    return LocalCloud(p.clouds_yaml, gl.url, ks.url, p.run, started, dict(ids))
+    return LocalCloud(p.clouds_yaml, gl.url, ks.url, p.run, started, dict(ids), db)
 
 
-def _smoke_test(ks: _Service, gl: _Service) -> None:
+def _smoke_test(ks: Service, gl: Service) -> None:
     """Admin token -> GET /v2/images: proves authtoken <-> keystone works."""
     token = provision.password_token(
         ks.url, provision.ADMIN_USER, provision.ADMIN_PASSWORD, provision.ADMIN_PROJECT
@@ -261,21 +142,41 @@ def _smoke_test(ks: _Service, gl: _Service) -> None:
         resp.read()
 
 
+def _synced_key(db: str) -> str:
+    # "glance_db_synced" (sqlite) predates the postgresql mode: keep reading it
+    return "glance_db_synced" if db == "sqlite" else f"glance_db_synced_{db}"
+
+
 # ------------------------------------------------------------------ up / down
 
 
 def _stop_all(p: Paths) -> list[str]:
     stopped = []
-    for svc in reversed(_services(p)):
+    for svc in reversed(services(p)):
         if procs.stop_group(svc.pidfile(p)):
             stopped.append(svc.name)
+    if postgres.stop(p):
+        stopped.append("postgres")
     return stopped
 
 
-def _up(fresh: bool) -> LocalCloud:
+def _switch_db(p: Paths, gl: Service, state: dict[str, Any], db: str, pg_port: int | None) -> None:
+    """Stop a Glance that runs on another database (or postgres port) than wanted."""
+    had = (state.get("glance_db", "sqlite"), state.get("pg_port"))
+    if had != (db, pg_port) and procs.stop_group(gl.pidfile(p)):
+        was = f"{had[0]} (port {had[1]})" if had[1] else had[0]
+        log(f"glance ran on {was}: restarting it on {db}")
+    if db == "sqlite" and postgres.stop(p):
+        log("stopped postgres (glance uses sqlite)")
+
+
+def _up(fresh: bool, db: str) -> LocalCloud:
     p = paths()
     ensure_service_venv()
-    ks, gl = _services(p)
+    pg_port = postgres.pg_port() if db == "postgresql" else None
+    if pg_port is not None:
+        postgres.ensure_psycopg2(p)
+    ks, gl = services(p, db)
     state = _load_state(p)
     ports = {"keystone_port": ks.port, "glance_port": gl.port}
     stale = bool(state) and any(state.get(k) != v for k, v in ports.items())
@@ -284,16 +185,21 @@ def _up(fresh: bool) -> LocalCloud:
         _stop_all(p)
         shutil.rmtree(p.run, ignore_errors=True)
         state = {}
+    if state:
+        _switch_db(p, gl, state, db, pg_port)
 
     up = {s.name: bool(s.running(p)) and s.healthy() for s in (ks, gl)}
+    if pg_port is not None and postgres.running(p) is None:
+        up[gl.name] = False  # (re)start postgres, then glance
     if all(up.values()) and state.get("provisioned"):
         _write_clouds_yaml(p, ks)
-        return _cloud(p, ks, gl, started=False)
+        return _cloud(p, ks, gl, started=False, db=db)
 
     t0 = time.monotonic()
     p.run.mkdir(parents=True, exist_ok=True)
-    _write_configs(p, ks, gl)
-    started: list[_Service] = []
+    connection = None if pg_port is None else postgres.connection_url(p, pg_port)
+    _write_configs(p, ks, gl, connection)
+    started: list[Service] = []
     try:
         to_start = [s for s in (ks, gl) if not up[s.name]]
         for svc in to_start:
@@ -304,28 +210,42 @@ def _up(fresh: bool) -> LocalCloud:
                     f"port {svc.port} for {svc.name} is in use by another process; "
                     f"stop it or set {var}"
                 )
-        state.update(ports)
+        state.update(ports, glance_db=db, pg_port=pg_port)
+        synced = _synced_key(db)
+        glance_steps = (["postgres"] if pg_port is not None else []) + (
+            [] if state.get(synced) else ["glance-db-sync"]
+        )
+
+        def glance_db() -> None:
+            if pg_port is not None:
+                postgres.start(p, pg_port)
+            if "glance-db-sync" in glance_steps:
+                glance_db_sync(p, server_env(p, gl.extra_env))
+
         jobs: list[tuple[str, Callable[[], None]]] = []
         if not state.get("keystone_initialized"):
             jobs.append(
-                ("keystone-init", lambda: keystone_init(p, ks.url, _server_env(p, ks.extra_env)))
+                ("keystone-init", lambda: keystone_init(p, ks.url, server_env(p, ks.extra_env)))
             )
-        if not state.get("glance_db_synced"):
-            jobs.append(("glance-db-sync", lambda: glance_db_sync(p, _server_env(p, gl.extra_env))))
+        if glance_steps:
+            jobs.append(("+".join(glance_steps), glance_db))
         if jobs:
             log("initialising databases: " + ", ".join(n for n, _ in jobs))
             try:
                 _parallel(*jobs)
             except LocalCloudError as exc:
                 raise LocalCloudError(f"{exc}\n(if this persists, try `up --fresh`)") from exc
-            state.update(keystone_initialized=True, glance_db_synced=True)
+            state.update({"keystone_initialized": True, synced: True})
             _save_state(p, state)
         pids = {}
         for svc in to_start:
-            log(f"starting {svc.name} on {svc.url}")
+            log(
+                f"starting {svc.name} on {svc.url}"
+                + (f" ({svc.workers} workers)" if svc.workers > 1 else "")
+            )
             pids[svc.name] = procs.spawn(
-                _gunicorn_argv(p, svc),
-                env=_server_env(p, svc.extra_env),
+                gunicorn_argv(p, svc),
+                env=server_env(p, svc.extra_env),
                 cwd=p.run,
                 log=svc.log(p),
                 pidfile=svc.pidfile(p),
@@ -333,7 +253,7 @@ def _up(fresh: bool) -> LocalCloud:
             started.append(svc)
         deadline = time.monotonic() + START_TIMEOUT
         if ks in started:
-            _wait_healthy(p, ks, pids[ks.name], deadline)
+            wait_healthy(p, ks, pids[ks.name], deadline, START_TIMEOUT)
         if not state.get("provisioned"):
             log("provisioning keystone (projects, users, roles, image endpoints)")
             try:
@@ -345,7 +265,7 @@ def _up(fresh: bool) -> LocalCloud:
             state["provisioned"] = True
             _save_state(p, state)
         if gl in started:
-            _wait_healthy(p, gl, pids[gl.name], deadline)
+            wait_healthy(p, gl, pids[gl.name], deadline, START_TIMEOUT)
             try:
                 _smoke_test(ks, gl)
             except OSError as exc:
@@ -362,18 +282,23 @@ def _up(fresh: bool) -> LocalCloud:
                 log(f"could not stop {svc.name}: {exc}")
         raise
     log(f"{' + '.join(s.name for s in started)} up in {time.monotonic() - t0:.1f}s")
-    return _cloud(p, ks, gl, started=bool(started))
+    return _cloud(p, ks, gl, started=bool(started), db=db)
 
 
-def ensure_up(fresh: bool = False) -> LocalCloud:
-    """Install (once) and start Keystone + Glance; no-op if already healthy."""
+def ensure_up(fresh: bool = False, db: str | None = None) -> LocalCloud:
+    """Install (once) and start Keystone + Glance; no-op if already healthy.
+
+    ``db``: Glance's database, ``sqlite`` or ``postgresql``; default ``$GLANCE_DB``,
+    else sqlite.  A running Glance on the other database is restarted on this one.
+    """
+    mode = postgres.db_mode(db)
     p = paths()
     with procs.file_lock(p.lock):
-        return _up(fresh)
+        return _up(fresh, mode)
 
 
 def stop() -> None:
-    """Stop both servers (idempotent)."""
+    """Stop both servers and postgres, if running (idempotent)."""
     p = paths()
     with procs.file_lock(p.lock):
         for name in _stop_all(p):
@@ -382,10 +307,15 @@ def stop() -> None:
 
 def status() -> dict[str, dict[str, Any]]:
     p = paths()
+    state = _load_state(p)
+    db = state.get("glance_db", "sqlite")
     out: dict[str, dict[str, Any]] = {}
-    for svc in _services(p):
+    for svc in services(p, db):
         pid = svc.running(p)
         out[svc.name] = {"pid": pid, "url": svc.url, "healthy": bool(pid) and svc.healthy()}
+    out["glance"]["db"] = db
+    if db == "postgresql" or postgres.running(p):
+        out["postgres"] = postgres.status(p, state.get("pg_port") or postgres.pg_port())
     return out
 
 
