@@ -54,6 +54,14 @@ def _select_cloud(cloud: str | None) -> str:
     return cloud
 
 
+parallel_option = click.option(
+    "--parallel",
+    type=click.IntRange(1, 16),
+    default=4,
+    show_default=True,
+    metavar="N",
+    help="Work on up to N images at a time (uploads, imports, member reads).",
+)
 prune_option = click.option(
     "--prune",
     is_flag=True,
@@ -71,16 +79,16 @@ def _observe(catalog: Catalog, gateway: GlanceGateway) -> Snapshot:
     return gateway.snapshot(catalog.marker, projects)
 
 
-def _plan(catalog: Catalog, cloud: str, prune: bool) -> tuple[Plan, GlanceGateway]:
+def _plan(catalog: Catalog, cloud: str, prune: bool, parallel: int) -> tuple[Plan, GlanceGateway]:
     # Imported here: validate needs neither openstack nor the planner, and starts faster.
     from reconciler.gateway import GlanceGateway
     from reconciler.planner import make_plan
 
-    gateway = GlanceGateway(cloud)
+    gateway = GlanceGateway(cloud, concurrency=parallel)
     return make_plan(catalog, _observe(catalog, gateway), prune=prune), gateway
 
 
-def _saved_plan(path: Path, cloud: str | None) -> tuple[Plan, GlanceGateway]:
+def _saved_plan(path: Path, cloud: str | None, parallel: int) -> tuple[Plan, GlanceGateway]:
     """A plan saved by ``plan -o``, checked against the manifests and the cloud as they are
     now: a plan made from anything else is stale and refused."""
     from reconciler.gateway import GlanceGateway
@@ -106,7 +114,7 @@ def _saved_plan(path: Path, cloud: str | None) -> tuple[Plan, GlanceGateway]:
             f"{path}: plan is stale: the manifests changed since it was made; re-run plan "
             "(nothing was changed)"
         )
-    gateway = GlanceGateway(saved.cloud)
+    gateway = GlanceGateway(saved.cloud, concurrency=parallel)
     if observed_fingerprint(catalog, _observe(catalog, gateway)) != saved.observed_fingerprint:
         raise GlanceCatalogError(
             f"{path}: plan is stale: the images in cloud '{saved.cloud}' changed since it was "
@@ -155,6 +163,7 @@ def validate(paths: tuple[Path, ...], recursive: bool, output_format: str) -> in
 @recursive_option
 @cloud_option
 @prune_option
+@parallel_option
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 @click.option(
     "-o",
@@ -173,6 +182,7 @@ def plan(
     recursive: bool,
     cloud: str | None,
     prune: bool,
+    parallel: int,
     as_json: bool,
     out: Path | None,
     detailed_exitcode: bool,
@@ -181,7 +191,7 @@ def plan(
     from reconciler.render import render_plan
 
     catalog = load_catalog(paths, recursive=recursive)
-    the_plan, _ = _plan(catalog, _select_cloud(cloud), prune)
+    the_plan, _ = _plan(catalog, _select_cloud(cloud), prune, parallel)
     click.echo(the_plan.to_json() if as_json else render_plan(the_plan, _style), nl=False)
     if the_plan.conflicts:
         return EXIT_ERROR
@@ -208,18 +218,25 @@ def plan(
     metavar="N",
     help="Refuse to apply a plan that deletes more than N images.",
 )
+@parallel_option
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
+@click.option(
+    "-q", "--quiet", is_flag=True, help="No progress and no step lines: only the outcome."
+)
 def apply(
     paths: tuple[Path, ...],
     recursive: bool,
     cloud: str | None,
     prune: bool,
     max_delete: int,
+    parallel: int,
     auto_approve: bool,
+    quiet: bool,
 ) -> int:
     """Change Glance to match the manifests, or apply a plan saved with plan -o FILE.json."""
+    from reconciler.console import ApplyConsole
     from reconciler.executor import apply_plan, check_applicable
-    from reconciler.render import render_plan, render_report, render_result
+    from reconciler.render import render_failures, render_plan, render_report, render_result
 
     saved = len(paths) == 1 and paths[0].suffix == ".json"
     if saved:
@@ -227,11 +244,12 @@ def apply(
             raise GlanceCatalogError(
                 "--prune and --recursive belong to plan; a saved plan is applied as it is"
             )
-        the_plan, gateway = _saved_plan(paths[0], cloud)
+        the_plan, gateway = _saved_plan(paths[0], cloud, parallel)
     else:
         catalog = load_catalog(paths, recursive=recursive)
-        the_plan, gateway = _plan(catalog, _select_cloud(cloud), prune)
-    click.echo(render_plan(the_plan, _style), nl=False)
+        the_plan, gateway = _plan(catalog, _select_cloud(cloud), prune, parallel)
+    if not quiet or the_plan.conflicts:
+        click.echo(render_plan(the_plan, _style), nl=False)
     check_applicable(the_plan, max_delete)
     if not the_plan.has_changes:
         return EXIT_OK
@@ -247,10 +265,21 @@ def apply(
         if answer.strip() != "yes":
             raise GlanceCatalogError("apply cancelled; nothing was changed")
 
-    def report(result: ActionResult) -> None:
-        click.echo(render_result(result, _style))
+    with ApplyConsole(terminal=sys.stdout.isatty(), quiet=quiet) as console:
 
-    outcome = apply_plan(the_plan, gateway, on_result=report, max_delete=max_delete)
+        def report(result: ActionResult) -> None:
+            console.line(render_result(result, _style))
+
+        outcome = apply_plan(
+            the_plan,
+            gateway,
+            on_result=report,
+            max_delete=max_delete,
+            parallel=parallel,
+            progress=console.upload_progress,
+        )
+    if quiet and not outcome.ok:
+        click.echo(render_failures(outcome, _style))
     click.echo(render_report(outcome))
     return EXIT_OK if outcome.ok else EXIT_ERROR
 
@@ -260,15 +289,21 @@ def apply(
 @recursive_option
 @cloud_option
 @prune_option
+@parallel_option
 @click.option("--json", "as_json", is_flag=True, help="Print the drift report as JSON.")
 def drift(
-    paths: tuple[Path, ...], recursive: bool, cloud: str | None, prune: bool, as_json: bool
+    paths: tuple[Path, ...],
+    recursive: bool,
+    cloud: str | None,
+    prune: bool,
+    parallel: int,
+    as_json: bool,
 ) -> int:
     """Check whether Glance matches the manifests: exit 0 in sync, 2 drifted, 1 error."""
     from reconciler.render import drift_report, render_drift
 
     catalog = load_catalog(paths, recursive=recursive)
-    the_plan, _ = _plan(catalog, _select_cloud(cloud), prune)
+    the_plan, _ = _plan(catalog, _select_cloud(cloud), prune, parallel)
     click.echo(drift_report(the_plan) if as_json else render_drift(the_plan, _style), nl=False)
     if the_plan.conflicts:
         return EXIT_ERROR

@@ -1,10 +1,13 @@
 """Run a Plan through an ImageWriter, image by image isolated: a failed step skips the rest of
-that image's steps and never stops the other images."""
+that image's steps and never stops the other images. Images run concurrently (``parallel``);
+one image's steps always run in plan order."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -13,8 +16,11 @@ from catalog.errors import GlanceCatalogError
 from catalog.model import ImageSource
 from reconciler.actions import Action, ActionKind, FieldChange
 from reconciler.plan import Plan
+from reconciler.sources import ByteProgress
 
 DEFAULT_MAX_DELETE = 5
+# Makes the ByteProgress of one upload, given the image name.
+ProgressFactory = Callable[[str], ByteProgress | None]
 
 
 class ImageWriter(Protocol):
@@ -26,7 +32,7 @@ class ImageWriter(Protocol):
         image_id: str,
         image: str,
         source: ImageSource,
-        on_progress: Callable[[int], None] | None = None,
+        progress: ByteProgress | None = None,
     ) -> int: ...
     def web_download(self, image_id: str, image: str, source: ImageSource) -> None: ...
     def update(self, image_id: str, changes: Iterable[FieldChange]) -> None: ...
@@ -84,49 +90,108 @@ def check_applicable(plan: Plan, max_delete: int) -> None:
         )
 
 
+class ImagePipeline:
+    """One image's steps in plan order, with the id its reserve produced and whether a step
+    failed (which skips the rest of this image's steps, and only these)."""
+
+    def __init__(self, image: str) -> None:
+        self.image = image
+        self.actions: list[tuple[int, Action]] = []
+        self.created_id: str | None = None
+        self.failure: str | None = None
+
+    def run(
+        self,
+        steps: list[tuple[int, Action]],
+        writer: ImageWriter,
+        progress: ProgressFactory | None,
+        record: Callable[[int, ActionResult], None],
+    ) -> None:
+        for index, action in steps:
+            image_id = action.image_id or self.created_id
+            started = time.monotonic()
+            if self.failure is not None:
+                record(
+                    index,
+                    ActionResult(
+                        action,
+                        Outcome.SKIPPED,
+                        f"skipped: an earlier step failed ({self.failure})",
+                        0.0,
+                        image_id,
+                    ),
+                )
+                continue
+            try:
+                detail, image_id = _run(action, image_id, writer, progress)
+            except GlanceCatalogError as error:
+                self.failure = " ".join(error.lines)
+                outcome, detail = Outcome.FAILED, self.failure
+            else:
+                outcome = Outcome.DONE
+                if action.kind is ActionKind.RESERVE:
+                    self.created_id = image_id
+            record(
+                index, ActionResult(action, outcome, detail, time.monotonic() - started, image_id)
+            )
+
+
 def apply_plan(
     plan: Plan,
     writer: ImageWriter,
     on_result: Callable[[ActionResult], None] | None = None,
     *,
     max_delete: int = DEFAULT_MAX_DELETE,
+    parallel: int = 1,
+    progress: ProgressFactory | None = None,
 ) -> ApplyReport:
+    """Run every image's steps in plan order, up to ``parallel`` images at a time; deletes run
+    only once every other step of every image has finished. ``on_result`` is called (from the
+    worker threads, one call at a time) as each step ends; the report lists results in plan
+    order."""
     check_applicable(plan, max_delete)
-    created: dict[str, str] = {}
-    broken: dict[str, str] = {}
-    results: list[ActionResult] = []
-    for action in plan.actions:
-        image_id = action.image_id or created.get(action.image)
-        started = time.monotonic()
-        if action.image in broken:
-            result = ActionResult(
-                action,
-                Outcome.SKIPPED,
-                f"skipped: an earlier step failed ({broken[action.image]})",
-                0.0,
-                image_id,
+    pipelines: dict[str, ImagePipeline] = {}
+    for index, action in enumerate(plan.actions):
+        pipelines.setdefault(action.image, ImagePipeline(action.image)).actions.append(
+            (index, action)
+        )
+    results: dict[int, ActionResult] = {}
+    lock = threading.Lock()
+
+    def record(index: int, result: ActionResult) -> None:
+        with lock:
+            results[index] = result
+            if on_result is not None:
+                on_result(result)
+
+    for deleting in (False, True):
+        stage = [
+            (pipeline, steps)
+            for pipeline in pipelines.values()
+            if (
+                steps := [
+                    step
+                    for step in pipeline.actions
+                    if (step[1].kind is ActionKind.DELETE) == deleting
+                ]
             )
-        else:
-            try:
-                detail, image_id = _run(action, image_id, writer)
-                if action.kind is ActionKind.RESERVE and image_id is not None:
-                    created[action.image] = image_id
-                result = ActionResult(
-                    action, Outcome.DONE, detail, time.monotonic() - started, image_id
-                )
-            except GlanceCatalogError as error:
-                message = " ".join(error.lines)
-                broken[action.image] = message
-                result = ActionResult(
-                    action, Outcome.FAILED, message, time.monotonic() - started, image_id
-                )
-        results.append(result)
-        if on_result is not None:
-            on_result(result)
-    return ApplyReport(tuple(results))
+        ]
+        if parallel <= 1 or len(stage) <= 1:
+            for pipeline, steps in stage:
+                pipeline.run(steps, writer, progress, record)
+            continue
+        with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="image") as pool:
+            for done in [
+                pool.submit(pipeline.run, steps, writer, progress, record)
+                for pipeline, steps in stage
+            ]:
+                done.result()
+    return ApplyReport(tuple(results[index] for index in sorted(results)))
 
 
-def _run(action: Action, image_id: str | None, writer: ImageWriter) -> tuple[str, str | None]:
+def _run(
+    action: Action, image_id: str | None, writer: ImageWriter, progress: ProgressFactory | None
+) -> tuple[str, str | None]:
     if action.kind is ActionKind.RESERVE:
         new_id = writer.reserve(action.changes)
         return f"created {new_id}", new_id
@@ -134,7 +199,14 @@ def _run(action: Action, image_id: str | None, writer: ImageWriter) -> tuple[str
         raise GlanceCatalogError(f"image '{action.image}': no image id for {action.kind.value}")
     if action.kind is ActionKind.UPLOAD:
         assert action.source is not None
-        size = writer.upload(image_id, action.image, action.source)
+        bar = progress(action.image) if progress is not None else None
+        ok = False
+        try:
+            size = writer.upload(image_id, action.image, action.source, bar)
+            ok = True
+        finally:
+            if bar is not None:
+                bar.finish(ok)
         return f"uploaded {size} bytes", image_id
     if action.kind is ActionKind.IMPORT:
         assert action.source is not None

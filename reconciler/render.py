@@ -145,6 +145,11 @@ def render_result(result: ActionResult, style: Style = plain) -> str:
     )
 
 
+def render_failures(report: ApplyReport, style: Style = plain) -> str:
+    """The failed steps alone, for --quiet."""
+    return "\n".join(render_result(result, style) for result in report.failed)
+
+
 def render_report(report: ApplyReport) -> str:
     done = sum(1 for r in report.results if r.outcome is Outcome.DONE)
     failed = len(report.failed)

@@ -1,15 +1,17 @@
 """Open an image source (http(s) URL or file) as a stream of chunks, hashed on the fly.
 
 The stream withholds its last chunk until the manifest's checksum is verified: a mismatch raises
-instead of sending the final bytes, so Glance never sees a complete upload of wrong data.
+instead of sending the final bytes, so Glance never sees a complete upload of wrong data. Only
+one chunk is held at a time: memory stays constant whatever the image size.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+import os
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 import requests
 
@@ -19,13 +21,26 @@ from reconciler.errors import SourceError
 CHUNK_SIZE = 1024 * 1024
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 60.0
+# What Glance computes by default (its os_hash_algo); hashed alongside the manifest's algorithm.
+GLANCE_HASH = "sha512"
+
+
+class ByteProgress(Protocol):
+    """Follows one transfer: ``start`` (again on a retry, from byte 0) with the size when it is
+    known, ``advance`` per chunk sent, ``finish`` once at the end."""
+
+    def start(self, total: int | None) -> None: ...
+    def advance(self, count: int) -> None: ...
+    def finish(self, ok: bool) -> None: ...
 
 
 class VerifiedStream:
-    """Iterates the source's bytes; raises SourceError at the end if the checksum is wrong.
+    """Iterates the source's bytes; raises SourceError before the last chunk if the checksum is
+    wrong.
 
-    After a complete iteration ``size``, ``sha512`` (Glance's os_hash_algo) and ``checksum`` (the
-    manifest's algorithm) describe exactly the bytes that were yielded.
+    After a complete iteration ``size`` and ``digests`` (algorithm -> hex digest, for the
+    manifest's algorithm and Glance's) describe exactly the bytes that were yielded.
+    ``expected_size`` is the size announced up front (file size, Content-Length) when known.
     """
 
     def __init__(
@@ -33,34 +48,35 @@ class VerifiedStream:
         chunks: Iterator[bytes],
         source: ImageSource,
         image: str,
-        on_progress: Callable[[int], None] | None = None,
+        expected_size: int | None = None,
+        progress: ByteProgress | None = None,
     ) -> None:
         self._chunks = chunks
         self._source = source
         self._image = image
-        self._on_progress = on_progress
-        algorithm = source.checksum.algorithm.value if source.checksum else "sha256"
-        self._manifest_hash = hashlib.new(algorithm)
-        self._sha512 = hashlib.sha512()
+        self._progress = progress
+        self.expected_size = expected_size
+        algorithms = {GLANCE_HASH}
+        if source.checksum is not None:
+            algorithms.add(source.checksum.algorithm.value)
+        self._hashes = {algorithm: hashlib.new(algorithm) for algorithm in sorted(algorithms)}
         self.size = 0
         self.failure: SourceError | None = None
 
     @property
-    def sha512(self) -> str:
-        return self._sha512.hexdigest()
-
-    @property
-    def checksum(self) -> str:
-        return f"{self._manifest_hash.name}:{self._manifest_hash.hexdigest()}"
+    def digests(self) -> dict[str, str]:
+        return {algorithm: digest.hexdigest() for algorithm, digest in self._hashes.items()}
 
     def _account(self, chunk: bytes) -> None:
-        self._manifest_hash.update(chunk)
-        self._sha512.update(chunk)
+        for digest in self._hashes.values():
+            digest.update(chunk)
         self.size += len(chunk)
-        if self._on_progress is not None:
-            self._on_progress(len(chunk))
+        if self._progress is not None:
+            self._progress.advance(len(chunk))
 
     def __iter__(self) -> Iterator[bytes]:
+        if self._progress is not None:
+            self._progress.start(self.expected_size)
         held: bytes | None = None
         for chunk in self._chunks:
             if not chunk:
@@ -70,12 +86,15 @@ class VerifiedStream:
             self._account(chunk)
             held = chunk
         expected = self._source.checksum
-        if expected is not None and self.checksum != str(expected):
-            self.failure = SourceError(
-                f"image '{self._image}': checksum mismatch for {self._source.location}: "
-                f"expected {expected}, got {self.checksum}; the upload was aborted"
-            )
-            raise self.failure
+        if expected is not None:
+            actual = self._hashes[expected.algorithm.value].hexdigest()
+            if actual != expected.hexdigest:
+                self.failure = SourceError(
+                    f"image '{self._image}': checksum mismatch for {self._source.location}: "
+                    f"expected {expected}, got {expected.algorithm.value}:{actual}; the upload "
+                    "was aborted before its last bytes, so Glance did not activate the image"
+                )
+                raise self.failure
         if held is not None:
             yield held
 
@@ -94,15 +113,18 @@ def _url_chunks(response: requests.Response, image: str, url: str) -> Iterator[b
             yield chunk
     except requests.RequestException as error:
         raise SourceError(
-            f"image '{image}': reading {url} failed after {received} bytes: {error}"
+            f"image '{image}': reading {url} failed after {received} bytes: {error}",
+            transient=True,
         ) from error
     if expected is not None and expected.isdigit() and received != int(expected):
-        raise SourceError(f"image '{image}': {url} ended after {received} of {expected} bytes")
+        raise SourceError(
+            f"image '{image}': {url} ended after {received} of {expected} bytes", transient=True
+        )
 
 
 @contextmanager
 def open_source(
-    source: ImageSource, image: str, on_progress: Callable[[int], None] | None = None
+    source: ImageSource, image: str, progress: ByteProgress | None = None
 ) -> Iterator[VerifiedStream]:
     """A VerifiedStream over the source; the file or connection is closed on exit."""
     if source.file is not None:
@@ -113,20 +135,33 @@ def open_source(
                 f"image '{image}': cannot read {source.file}: {error.strerror}"
             ) from error
         with handle:
-            yield VerifiedStream(_file_chunks(handle), source, image, on_progress)
+            size = os.fstat(handle.fileno()).st_size
+            yield VerifiedStream(_file_chunks(handle), source, image, size, progress)
         return
     assert source.url is not None
     response = _get(source.url, image)
     with response:
-        yield VerifiedStream(_url_chunks(response, image, source.url), source, image, on_progress)
+        length = response.headers.get("Content-Length")
+        yield VerifiedStream(
+            _url_chunks(response, image, source.url),
+            source,
+            image,
+            int(length) if length and length.isdigit() else None,
+            progress,
+        )
 
 
 def _get(url: str, image: str) -> Any:
     try:
         response = requests.get(url, stream=True, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
     except requests.RequestException as error:
-        raise SourceError(f"image '{image}': cannot fetch {url}: {error}") from error
+        raise SourceError(
+            f"image '{image}': cannot fetch {url}: {error}", transient=True
+        ) from error
     if response.status_code != 200:
         response.close()
-        raise SourceError(f"image '{image}': {url} answered HTTP {response.status_code}")
+        raise SourceError(
+            f"image '{image}': {url} answered HTTP {response.status_code}",
+            transient=response.status_code >= 500,
+        )
     return response

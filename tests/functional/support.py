@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import http.server
 import json
@@ -67,15 +68,54 @@ def make_disk(path: Path, size: int, seed: int) -> Path:
     return path
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+class _SourceHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves a folder, with faults on request: ``/<fault>/<file>`` where fault is
+
+    - ``fail-once``: HTTP 503 on the first request for the file, then the file;
+    - ``short``: the full Content-Length, then only half the bytes, then the connection closes;
+    - ``short-once``: ``short`` on the first request, then the file;
+    - ``reset``: the connection closes before any answer.
+    """
+
+    requests_seen: dict[str, int]
+
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+    def do_GET(self) -> None:
+        fault, _, rest = self.path.lstrip("/").partition("/")
+        if fault not in ("fail-once", "short", "short-once", "reset"):
+            super().do_GET()
+            return
+        seen = self.requests_seen[self.path] = self.requests_seen.get(self.path, 0) + 1
+        first = seen == 1
+        body = (Path(self.directory) / rest).read_bytes()
+        if fault == "reset":
+            self.close_connection = True
+            self.connection.shutdown(2)
+            return
+        if fault == "fail-once" and first:
+            self.send_error(503, "try again")
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if fault == "short" or (fault == "short-once" and first):
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        self.wfile.write(body)
 
 
 @contextmanager
 def serve_folder(folder: Path) -> Iterator[str]:
-    """Serve ``folder`` over http on 127.0.0.1 at a port Glance may web-download from."""
-    handler = lambda *a, **k: _QuietHandler(*a, directory=str(folder), **k)  # noqa: E731
+    """Serve ``folder`` over http on 127.0.0.1 at a port Glance may web-download from (with the
+    faults _SourceHandler describes)."""
+    # A subclass per server: its fault counters are its own.
+    counting = type("CountingHandler", (_SourceHandler,), {"requests_seen": {}})
+    handler = functools.partial(counting, directory=str(folder))
+
     server: http.server.ThreadingHTTPServer | None = None
     for port in SOURCE_PORTS:
         try:

@@ -25,14 +25,8 @@ from tests.functional.support import (
     sha256_of,
     write_manifest,
 )
-from tests.localcloud import LocalCloud
 
 pytestmark = pytest.mark.glance
-
-
-@pytest.fixture
-def probe(local_cloud: LocalCloud) -> GlanceProbe:
-    return GlanceProbe("local")
 
 
 @pytest.fixture

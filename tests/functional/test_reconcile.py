@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,19 +20,6 @@ from tests.functional.support import (
 from tests.localcloud import LocalCloud
 
 pytestmark = pytest.mark.glance
-
-
-@pytest.fixture
-def probe(local_cloud: LocalCloud) -> GlanceProbe:
-    return GlanceProbe("local")
-
-
-@pytest.fixture
-def catalog_name(probe: GlanceProbe) -> Iterator[str]:
-    """A catalog name unique to one test; every image carrying its marker is deleted after."""
-    name = f"r-{uuid.uuid4().hex[:8]}"
-    yield name
-    probe.delete_tagged(f"glance-catalog:{name}")
 
 
 def cli(*args: str) -> tuple[int, str]:

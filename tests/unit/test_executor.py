@@ -127,3 +127,24 @@ def test_more_deletions_than_allowed_change_nothing() -> None:
         ("delete", "x1"),
         ("delete", "x2"),
     ]
+
+
+def test_parallel_images_keep_their_own_order_and_deletes_wait_for_everything() -> None:
+    gone = [desired(f"gone{index}", state=ImageState.ABSENT) for index in range(3)]
+    fresh = [desired(f"new{index}", state=ImageState.DEACTIVATED) for index in range(6)]
+    observed = [observed_like(desired(f"gone{index}"), f"g{index}") for index in range(3)]
+    plan = make_plan(catalog(*gone, *fresh), snapshot(*observed))
+    writer = RecordingWriter()
+    report = apply_plan(plan, writer, parallel=4)
+    assert report.ok
+    assert [r.action for r in report.results] == list(plan.actions)
+    for index in range(6):
+        mine = [call for call in writer.calls if call[1] in (f"new{index}", f"id-new{index}")]
+        assert mine == [
+            ("reserve", f"new{index}"),
+            ("upload", f"id-new{index}"),
+            ("deactivate", f"id-new{index}"),
+        ]
+    first_delete = min(i for i, call in enumerate(writer.calls) if call[0] == "delete")
+    assert all(call[0] == "delete" for call in writer.calls[first_delete:])
+    assert len(writer.calls) == 6 * 3 + 3

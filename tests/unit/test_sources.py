@@ -25,7 +25,45 @@ def test_a_matching_stream_yields_every_byte_and_knows_its_hashes() -> None:
     stream = VerifiedStream(iter(data), source_for(b"".join(data), "sha512"), "img")
     assert b"".join(stream) == b"".join(data)
     assert stream.size == 25
-    assert stream.sha512 == hashlib.sha512(b"".join(data)).hexdigest()
+    assert stream.digests == {"sha512": hashlib.sha512(b"".join(data)).hexdigest()}
+    sha256 = VerifiedStream(iter(data), source_for(b"".join(data)), "img")
+    assert b"".join(sha256) == b"".join(data)
+    assert sha256.digests == {
+        "sha256": hashlib.sha256(b"".join(data)).hexdigest(),
+        "sha512": hashlib.sha512(b"".join(data)).hexdigest(),
+    }
+
+
+class RecordingProgress:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, int | None]] = []
+
+    def start(self, total: int | None) -> None:
+        self.events.append(("start", total))
+
+    def advance(self, count: int) -> None:
+        self.events.append(("advance", count))
+
+    def finish(self, ok: bool) -> None:
+        self.events.append(("finish", int(ok)))
+
+
+def test_progress_hears_the_announced_size_and_every_chunk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sources, "CHUNK_SIZE", 1000)
+    path = tmp_path / "disk.raw"
+    path.write_bytes(b"x" * 2500)
+    progress = RecordingProgress()
+    with open_source(ImageSource(url=None, file=path, checksum=None), "img", progress) as stream:
+        assert stream.expected_size == 2500
+        assert len(b"".join(stream)) == 2500
+    assert progress.events == [
+        ("start", 2500),
+        ("advance", 1000),
+        ("advance", 1000),
+        ("advance", 500),
+    ]
 
 
 def test_a_mismatch_raises_before_the_last_chunk_is_sent() -> None:
