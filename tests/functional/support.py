@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -74,7 +75,8 @@ class _SourceHandler(http.server.SimpleHTTPRequestHandler):
     - ``fail-once``: HTTP 503 on the first request for the file, then the file;
     - ``short``: the full Content-Length, then only half the bytes, then the connection closes;
     - ``short-once``: ``short`` on the first request, then the file;
-    - ``reset``: the connection closes before any answer.
+    - ``reset``: the connection closes before any answer;
+    - ``slow``: the file in 256 KiB pieces, 50 ms apart.
     """
 
     requests_seen: dict[str, int]
@@ -84,7 +86,7 @@ class _SourceHandler(http.server.SimpleHTTPRequestHandler):
 
     def do_GET(self) -> None:
         fault, _, rest = self.path.lstrip("/").partition("/")
-        if fault not in ("fail-once", "short", "short-once", "reset"):
+        if fault not in ("fail-once", "short", "short-once", "reset", "slow"):
             super().do_GET()
             return
         seen = self.requests_seen[self.path] = self.requests_seen.get(self.path, 0) + 1
@@ -104,6 +106,12 @@ class _SourceHandler(http.server.SimpleHTTPRequestHandler):
             self.wfile.write(body[: len(body) // 2])
             self.wfile.flush()
             self.close_connection = True
+            return
+        if fault == "slow":
+            for offset in range(0, len(body), 256 * 1024):
+                self.wfile.write(body[offset : offset + 256 * 1024])
+                self.wfile.flush()
+                time.sleep(0.05)
             return
         self.wfile.write(body)
 

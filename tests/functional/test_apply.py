@@ -450,3 +450,30 @@ def test_apply_on_a_terminal_asks_and_only_yes_applies(
     assert code == 0, output
     assert "Apply complete: 1 done, 0 failed, 0 skipped." in output
     assert probe.only(names["reserved"])["status"] == "queued"
+
+
+def test_a_terminal_gets_a_progress_bar_per_upload_and_colour(
+    tmp_path: Path, probe: GlanceProbe, names: dict[str, str]
+) -> None:
+    folder = tmp_path / "served"
+    folder.mkdir()
+    disk = make_disk(folder / "disk.raw", 4 * 1024 * 1024, 5)
+    with serve_folder(folder) as base_url:
+        manifest = write_manifest(
+            tmp_path,
+            f"""
+            version: 1
+            catalog: {names["catalog"]}
+            defaults: {{disk_format: raw}}
+            images:
+              - name: {names["url"]}
+                source: {{url: "{base_url}/slow/disk.raw", checksum: "{sha256_of(disk)}"}}
+            """,
+        )
+        args = ["apply", str(manifest), "--cloud", "local", "--auto-approve"]
+        code, output = run_on_terminal(args, "")
+    assert code == 0, output
+    assert "/4.0 MiB" in output and "MB/s" in output  # rich's DownloadColumn and speed
+    assert "upload started" not in output  # the log lines are for non-terminals
+    assert "\x1b[32m" in output  # green: colour only on a terminal
+    assert probe.only(names["url"])["status"] == "active"
