@@ -76,7 +76,9 @@ def _observe(catalog: Catalog, gateway: GlanceGateway) -> Snapshot:
         if image.visibility is Visibility.SHARED
         for member in image.members
     }
-    return gateway.snapshot(catalog.marker, projects)
+    # Members of unmanaged namesakes too: adopt converges them in the same run.
+    names = {image.name for image in catalog.images}
+    return gateway.snapshot(catalog.marker, projects, names)
 
 
 def _plan(catalog: Catalog, cloud: str, prune: bool, parallel: int) -> tuple[Plan, GlanceGateway]:

@@ -59,10 +59,16 @@ class GlanceGateway:
             url = next_link.removeprefix("/v2") if next_link else None
             query = None
 
-    def snapshot(self, marker: str | None = None, projects: Iterable[str] = ()) -> Snapshot:
+    def snapshot(
+        self,
+        marker: str | None = None,
+        projects: Iterable[str] = (),
+        names: Iterable[str] = (),
+    ) -> Snapshot:
         """Every image the project owns, hidden ones included; the members of its shared images
-        that carry ``marker`` (all shared images without one), read concurrently; and the id of
-        every project in ``projects`` (names or ids)."""
+        that carry ``marker`` or one of ``names`` (all shared images without a marker), read
+        concurrently; and the id of every project in ``projects`` (names or ids)."""
+        wanted_names = frozenset(names)
         resolved = self.resolve_projects(projects)
         found: dict[str, dict[str, Any]] = {}
         for hidden in ("false", "true"):
@@ -73,7 +79,11 @@ class GlanceGateway:
             image_id
             for image_id, body in found.items()
             if body.get("visibility") == "shared"
-            and (marker is None or marker in (body.get("tags") or ()))
+            and (
+                marker is None
+                or marker in (body.get("tags") or ())
+                or body.get("name") in wanted_names
+            )
         ]
         with ThreadPoolExecutor(max_workers=self._concurrency) as pool:
             members = dict(zip(shared, pool.map(self.members, shared), strict=True))

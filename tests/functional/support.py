@@ -217,6 +217,9 @@ class GlanceProbe:
         body = self._call("GET", f"/images/{image_id}/members")
         return {member["member_id"]: member["status"] for member in body["members"]}
 
+    def add_member(self, image_id: str, member: str) -> None:
+        self._call("POST", f"/images/{image_id}/members", json={"member": member})
+
     def remove_member(self, image_id: str, member: str) -> None:
         self._call("DELETE", f"/images/{image_id}/members/{member}")
 

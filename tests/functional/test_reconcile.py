@@ -248,17 +248,24 @@ def test_images_left_out_of_the_manifest_are_deleted_only_with_prune(
     assert_converged(manifest)
 
 
-def test_adopt_takes_over_an_image_made_by_hand(
-    tmp_path: Path, probe: GlanceProbe, catalog_name: str
+def test_adopt_takes_over_an_image_made_by_hand_with_its_members_in_one_run(
+    tmp_path: Path, probe: GlanceProbe, catalog_name: str, local_cloud: LocalCloud
 ) -> None:
     name = f"{catalog_name}-legacy"
-    by_hand = probe.create(name=name, disk_format="raw", container_format="bare", min_ram=1)
+    by_hand = probe.create(
+        name=name, disk_format="raw", container_format="bare", min_ram=1, visibility="shared"
+    )
+    probe.add_member(by_hand["id"], local_cloud.project_ids["project-a"])
     try:
         text = f"""
             version: 1
             catalog: {catalog_name}
             images:
-              - {{name: {name}, disk_format: raw, min_ram: 256ADOPT}}
+              - name: {name}
+                disk_format: raw
+                min_ram: 256
+                visibility: shared
+                members: [project-b]ADOPT
             """
         manifest = write_manifest(tmp_path, text.replace("ADOPT", ""))
         code, output = cli("plan", str(manifest))
@@ -266,11 +273,12 @@ def test_adopt_takes_over_an_image_made_by_hand(
         assert f"not managed by this catalog: {by_hand['id']}" in output
         assert "set adopt: true to take it over" in output
 
-        manifest = write_manifest(tmp_path, text.replace("ADOPT", ", adopt: true"))
+        manifest = write_manifest(tmp_path, text.replace("ADOPT", "\n                adopt: true"))
         apply(manifest)
         adopted = probe.show(by_hand["id"])
         assert f"glance-catalog:{catalog_name}" in adopted["tags"]
         assert adopted["min_ram"] == 256
+        assert probe.members(by_hand["id"]) == {local_cloud.project_ids["project-b"]: "pending"}
         assert_converged(manifest)
     finally:
         probe.delete_named(name)
