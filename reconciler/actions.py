@@ -12,12 +12,14 @@ JsonValue = Any
 
 
 class ActionKind(StrEnum):
-    """What one action does. Declaration order is execution order across images: data first,
+    """What one action does. Declaration order is execution order across images: data first
+    (an image without data gets new formats before it, as Glance freezes them with the data),
     members removed before an update can take an image out of shared, members added and
     accepted after it became shared, names swapped once a replacement is complete, deletes
     last."""
 
     RESERVE = "reserve"
+    PREPARE = "prepare"
     UPLOAD = "upload"
     IMPORT = "import"
     REMOVE_MEMBER = "remove_member"

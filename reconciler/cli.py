@@ -7,6 +7,7 @@ traceback logged).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
@@ -78,7 +79,8 @@ def _observe(catalog: Catalog, gateway: GlanceGateway) -> Snapshot:
     }
     # Members of unmanaged namesakes too: adopt converges them in the same run.
     names = {image.name for image in catalog.images}
-    return gateway.snapshot(catalog.marker, projects, names)
+    ids = {image.image_id for image in catalog.images if image.image_id}
+    return gateway.snapshot(catalog.marker, projects, names, ids)
 
 
 def _plan(catalog: Catalog, cloud: str, prune: bool, parallel: int) -> tuple[Plan, GlanceGateway]:
@@ -250,13 +252,14 @@ def apply(
     else:
         catalog = load_catalog(paths, recursive=recursive)
         the_plan, gateway = _plan(catalog, _select_cloud(cloud), prune, parallel)
-    if not quiet or the_plan.conflicts:
+    asking = not auto_approve and not saved
+    if not quiet or the_plan.conflicts or asking:
         click.echo(render_plan(the_plan, _style), nl=False)
     check_applicable(the_plan, max_delete)
     if not the_plan.has_changes:
         return EXIT_OK
     # A saved plan was reviewed when it was made, as with terraform apply PLANFILE.
-    if not auto_approve and not saved:
+    if asking:
         if not sys.stdin.isatty():
             raise GlanceCatalogError(
                 "refusing to apply: standard input is not a terminal; pass --auto-approve"
@@ -267,7 +270,10 @@ def apply(
         if answer.strip() != "yes":
             raise GlanceCatalogError("apply cancelled; nothing was changed")
 
-    with ApplyConsole(terminal=sys.stdout.isatty(), quiet=quiet) as console:
+    with (
+        ApplyConsole(terminal=sys.stdout.isatty(), quiet=quiet) as console,
+        contextlib.closing(gateway),
+    ):
 
         def report(result: ActionResult) -> None:
             console.line(render_result(result, _style))
@@ -325,7 +331,10 @@ def main(argv: list[str] | None = None) -> None:
     try:
         code = cli.main(args=argv, prog_name="glance-catalog", standalone_mode=False)
     except click.exceptions.Abort:
-        click.echo("aborted; nothing more was changed", err=True)
+        click.echo(
+            "interrupted: steps already running were finished, no further step was started",
+            err=True,
+        )
         code = EXIT_ERROR
     except click.ClickException as error:
         error.show()

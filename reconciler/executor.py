@@ -106,10 +106,13 @@ class ImagePipeline:
         writer: ImageWriter,
         progress: ProgressFactory | None,
         record: Callable[[int, ActionResult], None],
+        interrupted: threading.Event,
     ) -> None:
         for index, action in steps:
             image_id = action.image_id or self.created_id
             started = time.monotonic()
+            if interrupted.is_set() and self.failure is None:
+                self.failure = "apply was interrupted"
             if self.failure is not None:
                 record(
                     index,
@@ -157,6 +160,7 @@ def apply_plan(
         )
     results: dict[int, ActionResult] = {}
     lock = threading.Lock()
+    interrupted = threading.Event()
 
     def record(index: int, result: ActionResult) -> None:
         with lock:
@@ -176,16 +180,19 @@ def apply_plan(
                 ]
             )
         ]
-        if parallel <= 1 or len(stage) <= 1:
-            for pipeline, steps in stage:
-                pipeline.run(steps, writer, progress, record)
-            continue
-        with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="image") as pool:
+        pool = ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="image")
+        try:
             for done in [
-                pool.submit(pipeline.run, steps, writer, progress, record)
+                pool.submit(pipeline.run, steps, writer, progress, record, interrupted)
                 for pipeline, steps in stage
             ]:
                 done.result()
+        except KeyboardInterrupt:
+            # Steps already running finish (an upload is not cut in half); nothing new starts.
+            interrupted.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
     return ApplyReport(tuple(results[index] for index in sorted(results)))
 
 
@@ -212,7 +219,7 @@ def _run(
         assert action.source is not None
         writer.web_download(image_id, action.image, action.source)
         return "imported by Glance", image_id
-    if action.kind is ActionKind.UPDATE:
+    if action.kind in (ActionKind.UPDATE, ActionKind.PREPARE):
         writer.update(image_id, action.changes)
         return f"updated {len(action.changes)} field(s)", image_id
     if action.kind is ActionKind.RENAME:

@@ -29,6 +29,13 @@ def make_plan(catalog: Catalog, snapshot: Snapshot, *, prune: bool = False) -> P
         planned.conflicts += steps.conflicts
         planned.notes += steps.notes
         planned.claimed |= steps.claimed
+    for previous in _previous_versions(catalog, snapshot, planned.claimed):
+        planned.claimed.add(previous.id)
+        planned.actions += delete(
+            previous.properties[PREVIOUS_PROPERTY],
+            previous,
+            f"a replaced version ({previous.name}); keep_previous is false",
+        )
     for orphan in _orphans(catalog, snapshot, planned.claimed):
         if prune:
             planned.actions += delete(orphan.name, orphan, "not in the manifest (prune)")
@@ -91,13 +98,15 @@ def _plan_by_id(desired: DesiredImage, snapshot: Snapshot, marker: str) -> Image
     assert desired.image_id is not None
     observed = snapshot.by_id(desired.image_id)
     if observed is None:
-        others = [image.id for image in snapshot.named(desired.name) if marker in image.tags]
-        if others:
-            return ImageSteps(claimed=set(others)).conflict(
+        namesakes = snapshot.named(desired.name)
+        if namesakes:
+            ids = ", ".join(sorted(image.id for image in namesakes))
+            return ImageSteps(
+                claimed={image.id for image in namesakes if marker in image.tags}
+            ).conflict(
                 desired.name,
-                f"the manifest asks for id {desired.image_id}, but managed image "
-                f"{', '.join(sorted(others))} has this name",
-                "Glance cannot change an image's id; delete that image by hand or remove id:",
+                f"the manifest asks for id {desired.image_id}, but image {ids} has this name",
+                "Glance cannot change an image's id; delete or rename that image, or remove id:",
             )
         if desired.state is ImageState.ABSENT:
             return ImageSteps()
@@ -121,7 +130,27 @@ def _plan_existing(
     return converge(desired, observed, snapshot, marker)
 
 
+def _previous_versions(
+    catalog: Catalog, snapshot: Snapshot, claimed: set[str]
+) -> list[ObservedImage]:
+    """Replaced images of manifest images without keep_previous that are still there: a
+    replacement cut short after its name swap, or keep_previous turned off since."""
+    discard = {
+        image.name
+        for image in catalog.images
+        if not image.keep_previous and image.state is not ImageState.ABSENT
+    }
+    return [
+        image
+        for image in snapshot.images
+        if catalog.marker in image.tags
+        and image.id not in claimed
+        and image.properties.get(PREVIOUS_PROPERTY) in discard
+    ]
+
+
 def _orphans(catalog: Catalog, snapshot: Snapshot, claimed: set[str]) -> list[ObservedImage]:
+    """Managed images nothing in the manifest accounts for (kept previous versions aside)."""
     kept_previous = {image.name for image in catalog.images if image.keep_previous}
     return [
         image

@@ -13,6 +13,7 @@ Style = Callable[[str, str], str]
 
 SYMBOLS = {
     ActionKind.RESERVE: ("+", "green"),
+    ActionKind.PREPARE: ("~", "yellow"),
     ActionKind.UPLOAD: ("^", "green"),
     ActionKind.IMPORT: ("^", "green"),
     ActionKind.REMOVE_MEMBER: ("-", "red"),
@@ -61,7 +62,8 @@ def _headline(action: Action) -> str:
         )
     target = f" ({action.image_id})" if action.image_id else ""
     if action.kind is ActionKind.RESERVE:
-        return "will be created"
+        replacing = action.reason.startswith("replacement")
+        return f"will be created ({action.reason})" if replacing else "will be created"
     if action.kind in (ActionKind.UPLOAD, ActionKind.IMPORT):
         assert action.source is not None
         how = "uploaded from" if action.kind is ActionKind.UPLOAD else "imported by Glance from"
@@ -69,6 +71,8 @@ def _headline(action: Action) -> str:
         return f"data will be {how} {action.source.location}{checksum}"
     if action.kind is ActionKind.UPDATE:
         return f"will be updated in place{target}"
+    if action.kind is ActionKind.PREPARE:
+        return f"will get new formats before its data{target}"
     if action.kind is ActionKind.RENAME:
         return f"will be renamed{target} ({action.reason})"
     if action.kind.is_member_change:

@@ -7,7 +7,6 @@ is complete; the old one is renamed, then deleted or kept).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from catalog.model import DesiredImage, ImageState, TransferMethod, Visibility
@@ -18,6 +17,7 @@ from reconciler.diff import (
     desired_properties,
     image_changes,
 )
+from reconciler.members import MemberSteps, member_steps
 from reconciler.observed import (
     MANAGED_KEYS_PROPERTY,
     PREVIOUS_PROPERTY,
@@ -58,6 +58,11 @@ class ImageSteps:
         self.conflicts.append(Conflict(image, message, hint))
         return self
 
+    def extend(self, members: MemberSteps) -> None:
+        self.actions += members.actions
+        self.conflicts += members.conflicts
+        self.notes += members.notes
+
 
 def recorded_checksum(observed: ObservedImage, wanted: str | None) -> str | None:
     """The source checksum the image's data is known to have: the one glance-catalog recorded,
@@ -86,7 +91,7 @@ def create(desired: DesiredImage, snapshot: Snapshot, marker: str) -> ImageSteps
         Action(ActionKind.RESERVE, desired.name, None, tuple(changes), reason="not in Glance")
     )
     steps.actions += _data_actions(desired, None)
-    _member_steps(steps, desired, {}, None, snapshot)
+    steps.extend(member_steps(desired, {}, None, snapshot.projects))
     if desired.state is ImageState.DEACTIVATED:
         steps.actions.append(
             Action(ActionKind.DEACTIVATE, desired.name, None, reason="state: deactivated")
@@ -104,19 +109,22 @@ def converge(
     changes = image_changes(desired, observed, marker)
     if observed.name != desired.name:
         changes.insert(0, FieldChange("name", observed.name, desired.name))
-    if has_data:
-        wanted = wanted_checksum(desired)
-        recorded = recorded_checksum(observed, wanted)
-        source_changed = bool(wanted and recorded and recorded != wanted)
-        format_changes = [change for change in changes if change.path in FORMAT_FIELDS]
-        if source_changed or format_changes:
-            why = (
-                f"the source changed ({recorded} -> {wanted})"
-                if source_changed
-                else "; ".join(f"{c.path} {c.before} -> {c.after}" for c in format_changes)
-            )
-            return _replace(desired, observed, snapshot, marker, why)
+    if has_data and (why := _replacement_reason(desired, observed, changes)):
+        return _replace(desired, observed, snapshot, marker, why)
     if not has_data:
+        # Glance takes new formats only while an image has no data: before the data step.
+        formats = tuple(change for change in changes if change.path in FORMAT_FIELDS)
+        if formats:
+            steps.actions.append(
+                Action(
+                    ActionKind.PREPARE,
+                    desired.name,
+                    observed.id,
+                    formats,
+                    reason="formats change before the data arrives",
+                )
+            )
+            changes = [change for change in changes if change.path not in FORMAT_FIELDS]
         steps.actions += _data_actions(desired, observed.id)
     if changes:
         steps.actions.append(
@@ -129,10 +137,28 @@ def converge(
             )
         )
     members = observed.members if observed.visibility == Visibility.SHARED.value else {}
-    _member_steps(steps, desired, members, observed.id, snapshot)
+    steps.extend(member_steps(desired, members, observed.id, snapshot.projects))
     steps.actions += _state_actions(desired, observed, has_data)
     _note_foreign_properties(steps, desired, observed)
     return steps
+
+
+def _replacement_reason(
+    desired: DesiredImage, observed: ObservedImage, changes: list[FieldChange]
+) -> str:
+    """Why the data of ``observed`` cannot serve ``desired`` ("" when it can)."""
+    wanted = wanted_checksum(desired)
+    recorded = recorded_checksum(observed, wanted)
+    if wanted and recorded and recorded != wanted:
+        return f"the source changed ({recorded} -> {wanted})"
+    if wanted and recorded is None and not desired.adopt:
+        # Only verified data carries a recorded checksum (adopted images are trusted).
+        return f"its data was never verified against {wanted}"
+    return "; ".join(
+        f"{change.path} {change.before} -> {change.after}"
+        for change in changes
+        if change.path in FORMAT_FIELDS
+    )
 
 
 def delete(name: str, observed: ObservedImage, reason: str) -> list[Action]:
@@ -205,77 +231,6 @@ def _state_actions(desired: DesiredImage, observed: ObservedImage, has_data: boo
     return []
 
 
-def _member_steps(
-    steps: ImageSteps,
-    desired: DesiredImage,
-    members: Mapping[str, str],
-    image_id: str | None,
-    snapshot: Snapshot,
-) -> None:
-    """Members to add, accept and remove; a status only the member can change is a note."""
-    wanted = {}
-    for spec in desired.members if desired.visibility is Visibility.SHARED else ():
-        project_id = snapshot.projects.get(spec.project)
-        if project_id is None:
-            steps.conflict(
-                desired.name,
-                f"member project '{spec.project}' was not resolved",
-                "name an existing project, or give its id",
-            )
-            continue
-        wanted[project_id] = spec
-    for project_id, spec in sorted(wanted.items()):
-        path = f"members.{spec.project}"
-        status = members.get(project_id)
-        if status is None:
-            steps.actions.append(
-                Action(
-                    ActionKind.ADD_MEMBER,
-                    desired.name,
-                    image_id,
-                    (FieldChange(path, None, "pending"),),
-                    reason="not a member yet",
-                    member=project_id,
-                )
-            )
-            status = "pending"
-        if status == "accepted":
-            continue
-        if spec.accept_with is not None:
-            steps.actions.append(
-                Action(
-                    ActionKind.ACCEPT_MEMBER,
-                    desired.name,
-                    image_id,
-                    (FieldChange(path, status, "accepted"),),
-                    reason=f"accept_with: {spec.accept_with}",
-                    member=project_id,
-                    accept_with=spec.accept_with,
-                )
-            )
-        elif project_id in members:
-            steps.notes.append(
-                Note(
-                    desired.name,
-                    f"member {spec.project} ({project_id}) has status {status}; only that "
-                    "project can accept (give the member accept_with: CLOUD to accept it)",
-                )
-            )
-    names = {project_id: ref for ref, project_id in snapshot.projects.items()}
-    for project_id, status in sorted(members.items()):
-        if project_id not in wanted:
-            steps.actions.append(
-                Action(
-                    ActionKind.REMOVE_MEMBER,
-                    desired.name,
-                    image_id,
-                    (FieldChange(f"members.{names.get(project_id, project_id)}", status, None),),
-                    reason="not a member in the manifest",
-                    member=project_id,
-                )
-            )
-
-
 def _note_foreign_properties(
     steps: ImageSteps, desired: DesiredImage, observed: ObservedImage
 ) -> None:
@@ -343,10 +298,12 @@ def _replace(
             reason="the replacement takes over the name",
         )
     )
-    retire = [FieldChange("name", old.name, previous_name(desired.name, old))]
-    if desired.keep_previous:
-        retire.append(FieldChange(f"properties.{PREVIOUS_PROPERTY}", None, desired.name))
-    elif old.protected:
+    # The mark lets a later run finish a replacement cut short after this step.
+    retire = [
+        FieldChange("name", old.name, previous_name(desired.name, old)),
+        FieldChange(f"properties.{PREVIOUS_PROPERTY}", None, desired.name),
+    ]
+    if old.protected and not desired.keep_previous:
         retire.append(FieldChange("protected", True, False))
     steps.actions.append(
         Action(
@@ -366,6 +323,15 @@ def _replace(
     if desired.state is ImageState.DEACTIVATED:
         steps.actions.append(
             Action(ActionKind.DEACTIVATE, desired.name, new_id, reason="state: deactivated")
+        )
+    waiting = [spec.project for spec in desired.members if spec.accept_with is None]
+    if desired.visibility is Visibility.SHARED and waiting:
+        steps.notes.append(
+            Note(
+                desired.name,
+                "the replacement is a new image: its membership is pending for "
+                f"{', '.join(waiting)} until they accept it (give accept_with to accept it)",
+            )
         )
     return steps
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -17,7 +18,7 @@ from catalog.model import ImageSource
 from reconciler.actions import FieldChange
 from reconciler.errors import CloudError
 from reconciler.gateway import transfer
-from reconciler.gateway.session import CloudSession, glance_message
+from reconciler.gateway.session import JSON_PATCH, CloudSession, glance_message
 from reconciler.glance_patch import create_body, json_patch
 from reconciler.observed import ObservedImage, Snapshot
 from reconciler.sources import ByteProgress
@@ -26,7 +27,6 @@ PAGE_SIZE = 1000
 READ_CONCURRENCY = 4
 # Keystone ids are uuid4 hex; some deployments use dashed UUIDs.
 PROJECT_ID = re.compile(r"[0-9a-f]{32}|[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}")
-JSON_PATCH = "application/openstack-images-v2.1-json-patch"
 
 
 class GlanceGateway:
@@ -38,6 +38,7 @@ class GlanceGateway:
         self.project_id = self._session.project_id
         self._concurrency = max(1, concurrency)
         self._peers: dict[str, GlanceGateway] = {}
+        self._peers_lock = threading.Lock()
 
     def close(self) -> None:
         for peer in self._peers.values():
@@ -64,11 +65,13 @@ class GlanceGateway:
         marker: str | None = None,
         projects: Iterable[str] = (),
         names: Iterable[str] = (),
+        ids: Iterable[str] = (),
     ) -> Snapshot:
         """Every image the project owns, hidden ones included; the members of its shared images
-        that carry ``marker`` or one of ``names`` (all shared images without a marker), read
-        concurrently; and the id of every project in ``projects`` (names or ids)."""
-        wanted_names = frozenset(names)
+        that carry ``marker`` or have one of ``names`` or ``ids`` (all shared images without a
+        marker), read concurrently; and the id of every project in ``projects`` (names or ids).
+        """
+        wanted_names, wanted_ids = frozenset(names), frozenset(ids)
         resolved = self.resolve_projects(projects)
         found: dict[str, dict[str, Any]] = {}
         for hidden in ("false", "true"):
@@ -83,6 +86,7 @@ class GlanceGateway:
                 marker is None
                 or marker in (body.get("tags") or ())
                 or body.get("name") in wanted_names
+                or image_id in wanted_ids
             )
         ]
         with ThreadPoolExecutor(max_workers=self._concurrency) as pool:
@@ -159,9 +163,16 @@ class GlanceGateway:
 
     def reserve(self, changes: Iterable[FieldChange]) -> str:
         body = create_body(changes)
-        response = self._session.glance(
-            "POST", "/images", json=body, expect=(201,), what=f"creating image '{body.get('name')}'"
-        )
+        what = f"creating image '{body.get('name')}'"
+        response = self._session.glance("POST", "/images", json=body, expect=(201, 409), what=what)
+        if response.status_code == 409:
+            reason = glance_message(response)
+            if "id" in body:
+                reason = (
+                    f"Glance refuses id {body['id']}: an image had it before (Glance keeps the "
+                    "ids of deleted images and never gives them out again); choose a new id:"
+                )
+            raise CloudError(f"{what}: {reason}")
         return str(response.json()["id"])
 
     def update(self, image_id: str, changes: Iterable[FieldChange]) -> None:
@@ -226,9 +237,10 @@ class GlanceGateway:
 
     def accept_member(self, image_id: str, member: str, cloud: str) -> None:
         """Accept as the member project: only it may, so through its own clouds.yaml entry."""
-        peer = self._peers.get(cloud)
-        if peer is None:
-            peer = self._peers[cloud] = GlanceGateway(cloud)
+        with self._peers_lock:
+            peer = self._peers.get(cloud)
+            if peer is None:
+                peer = self._peers[cloud] = GlanceGateway(cloud)
         if peer.project_id != member:
             raise CloudError(
                 f"accept_with: cloud '{cloud}' is scoped to project {peer.project_id}, "

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+import keystoneauth1.adapter
 import keystoneauth1.exceptions
 import openstack
 import openstack.exceptions
@@ -20,6 +21,7 @@ import requests
 from reconciler.errors import CloudError
 
 ATTEMPTS = 3
+JSON_PATCH = "application/openstack-images-v2.1-json-patch"
 RETRY_BASE_SECONDS = 0.5
 TRANSIENT_STATUS = frozenset({500, 502, 503, 504})
 
@@ -67,13 +69,39 @@ class CloudSession:
         if not project_id:
             raise CloudError(f"cloud '{cloud}': the credentials are not scoped to a project")
         self.project_id: str = project_id
+        # No retries below ours: keystoneauth would re-send a request on 503/429 (openstacksdk
+        # asks for 5 on the image service) or a dropped connection, with a body iterator that
+        # is already spent; CloudSession.glance and transfer.upload decide what may be retried.
+        self._glance = keystoneauth1.adapter.Adapter(
+            session=self._connection.session,
+            endpoint_override=self._glance_v2_endpoint(),
+            connect_retries=0,
+            status_code_retries=0,
+        )
+
+    def _glance_v2_endpoint(self) -> str:
+        """Glance's v2 root from clouds.yaml or the catalog. Taken as given rather than through
+        openstacksdk's version discovery, which costs a request to Glance on every run."""
+        config = self._connection.config
+        try:
+            endpoint = config.get_endpoint("image") or self._connection.session.get_endpoint(
+                service_type="image",
+                interface=config.get_interface("image"),
+                region_name=config.get_region_name("image"),
+            )
+        except CLIENT_ERRORS as error:
+            raise CloudError(f"cloud '{self.cloud}': no image endpoint: {error}") from error
+        if not endpoint:
+            raise CloudError(f"cloud '{self.cloud}': the catalog has no image (Glance) endpoint")
+        root = re.sub(r"/v\d+(\.\d+)?/?$", "", str(endpoint).rstrip("/"))
+        return f"{root}/v2"
 
     def close(self) -> None:
         self._connection.close()
 
     def raw(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         """One Glance request, as it comes: no status check, no retry."""
-        response: requests.Response = self._connection.image.request(url, method, **kwargs)
+        response: requests.Response = self._glance.request(url, method, raise_exc=False, **kwargs)
         return response
 
     def glance(

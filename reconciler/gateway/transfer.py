@@ -4,18 +4,24 @@ transient, and verified against what Glance says it stored."""
 from __future__ import annotations
 
 import hashlib
+import json
 import time
+from typing import NoReturn
+
+import urllib3
 
 from catalog.model import ImageSource
 from reconciler.errors import CloudError, SourceError, TransferError
 from reconciler.gateway.session import (
     ATTEMPTS,
     CLIENT_ERRORS,
+    JSON_PATCH,
     TRANSIENT_STATUS,
     CloudSession,
     backoff,
     glance_message,
 )
+from reconciler.observed import SOURCE_PROPERTY
 from reconciler.sources import ByteProgress, VerifiedStream, open_source
 
 IMPORT_POLL_SECONDS = 0.5
@@ -64,7 +70,8 @@ def _upload_once(
                 f"/images/{image_id}/file",
                 data=iter(stream),
                 headers={"Content-Type": "application/octet-stream"},
-                connect_retries=0,
+                # A re-login would re-send the body from where the iterator stands.
+                allow_reauth=False,
             )
         except (*CLIENT_ERRORS, SourceError) as error:
             if stream.failure is not None:
@@ -78,7 +85,8 @@ def _upload_once(
             raise CloudError(
                 f"image '{image}': upload answered HTTP "
                 f"{response.status_code}: {glance_message(response)}",
-                transient=response.status_code in TRANSIENT_STATUS,
+                # 401: the token expired mid-upload; the next request logs in again.
+                transient=response.status_code in TRANSIENT_STATUS or response.status_code == 401,
             )
     verify_stored(session, image_id, image, stream)
     return stream.size
@@ -102,13 +110,17 @@ def show(session: CloudSession, image_id: str, image: str) -> dict[str, object]:
 
 
 def verify_stored(session: CloudSession, image_id: str, image: str, stream: VerifiedStream) -> None:
-    """Glance's record of the upload must match what was sent: active, same size, same hash."""
+    """Glance's record of the upload must match what was sent: active, same size, same hash.
+    Data that does not is deleted; data that does gets its source checksum recorded."""
     stored = show(session, image_id, image)
     if stored.get("status") != "active":
         raise CloudError(f"image '{image}': status is {stored.get('status')} after upload")
     if stored.get("size") is not None and stored.get("size") != stream.size:
-        raise CloudError(
-            f"image '{image}': Glance stored {stored.get('size')} bytes but we sent {stream.size}"
+        _reject(
+            session,
+            image_id,
+            image,
+            f"Glance stored {stored.get('size')} bytes but we sent {stream.size}",
         )
     algorithm = str(stored.get("os_hash_algo") or "")
     sent = stream.digests.get(algorithm)
@@ -119,11 +131,41 @@ def verify_stored(session: CloudSession, image_id: str, image: str, stream: Veri
     else:
         actual = str(stored.get("os_hash_value"))
     if actual != sent:
-        discard(session, image_id, image)
-        raise CloudError(
-            f"image '{image}': Glance stored {algorithm} {actual} but we sent {sent}; the "
-            "image was deleted so that nobody boots it (the next run creates it again)"
-        )
+        _reject(session, image_id, image, f"Glance stored {algorithm} {actual} but we sent {sent}")
+    record_checksum(session, image_id, image, stream.source, stored)
+
+
+def record_checksum(
+    session: CloudSession,
+    image_id: str,
+    image: str,
+    source: ImageSource,
+    stored: dict[str, object],
+) -> None:
+    """Write the source checksum on the image, only once its data is verified: the planner
+    trusts the data of an image that carries it."""
+    if source.checksum is None:
+        return
+    operation = "replace" if SOURCE_PROPERTY in stored else "add"
+    session.glance(
+        "PATCH",
+        f"/images/{image_id}",
+        data=json.dumps(
+            [{"op": operation, "path": f"/{SOURCE_PROPERTY}", "value": str(source.checksum)}]
+        ),
+        headers={"Content-Type": JSON_PATCH},
+        expect=(200,),
+        what=f"image '{image}': recording the verified checksum",
+        retry=True,
+    )
+
+
+def _reject(session: CloudSession, image_id: str, image: str, why: str) -> NoReturn:
+    discard(session, image_id, image)
+    raise CloudError(
+        f"image '{image}': {why}; the image was deleted so that nobody boots it (the next run "
+        "creates it again)"
+    )
 
 
 def discard(session: CloudSession, image_id: str, image: str) -> None:
@@ -133,7 +175,7 @@ def discard(session: CloudSession, image_id: str, image: str) -> None:
             "PATCH",
             f"/images/{image_id}",
             data='[{"op": "replace", "path": "/protected", "value": false}]',
-            headers={"Content-Type": "application/openstack-images-v2.1-json-patch"},
+            headers={"Content-Type": JSON_PATCH},
             expect=(200,),
             what=f"image '{image}': unprotecting wrong data",
             retry=True,
@@ -167,12 +209,13 @@ def web_download(session: CloudSession, image_id: str, image: str, source: Image
     else:
         actual = hash_stored(session, image_id, image, expected.algorithm.value)
     if actual != expected.hexdigest:
-        discard(session, image_id, image)
-        raise CloudError(
-            f"image '{image}': Glance imported data with {expected.algorithm}:"
-            f"{actual}, expected {expected}; the image was deleted so that nobody boots it "
-            "(the next run creates it again)"
+        _reject(
+            session,
+            image_id,
+            image,
+            f"Glance imported data with {expected.algorithm}:{actual}, expected {expected}",
         )
+    record_checksum(session, image_id, image, source, stored)
 
 
 def _import_once(session: CloudSession, image_id: str, image: str, url: str) -> dict[str, object]:
@@ -233,6 +276,12 @@ def hash_stored(session: CloudSession, image_id: str, image: str, algorithm: str
         retry=True,
     )
     with response:
-        for chunk in response.iter_content(1024 * 1024):
-            digest.update(chunk)
+        try:
+            for chunk in response.raw.stream(1024 * 1024, decode_content=False):
+                digest.update(chunk)
+        except (*CLIENT_ERRORS, urllib3.exceptions.HTTPError, OSError) as error:
+            raise CloudError(
+                f"image '{image}': reading the data back to verify it failed: {error}",
+                transient=True,
+            ) from error
     return digest.hexdigest()

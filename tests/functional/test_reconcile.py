@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.functional.support import (
+    REPO,
     GlanceProbe,
     make_disk,
     run_cli,
@@ -383,3 +384,83 @@ def test_a_saved_plan_applies_exactly_and_a_stale_one_is_refused(
     code, output = cli("apply", str(plan_file))
     assert code == 1 and "plan is stale: the manifests changed" in output
     assert probe.show(image_id)["min_ram"] == 64
+
+
+def test_a_reserved_image_takes_new_formats_before_its_first_data(
+    tmp_path: Path, probe: GlanceProbe, catalog_name: str
+) -> None:
+    name = f"{catalog_name}-later"
+    manifest = write_manifest(
+        tmp_path,
+        f"""
+        version: 1
+        catalog: {catalog_name}
+        images: [{{name: {name}, disk_format: raw}}]
+        """,
+    )
+    apply(manifest)
+    qcow2 = REPO / "examples" / "images" / "cirros-0.6.2.qcow2"
+    manifest = write_manifest(
+        tmp_path,
+        f"""
+        version: 1
+        catalog: {catalog_name}
+        images:
+          - name: {name}
+            disk_format: qcow2
+            source: {{file: {qcow2}, checksum: "{sha256_of(qcow2)}"}}
+        """,
+    )
+    _, planned = cli_json("plan", str(manifest), "--json")
+    assert [a["action"] for a in planned["actions"]] == ["prepare", "upload"]
+    apply(manifest)
+    image = probe.only(name)
+    assert (image["status"], image["disk_format"]) == ("active", "qcow2")
+    assert image["glance_catalog_source_checksum"] == sha256_of(qcow2)
+    assert_converged(manifest)
+
+
+def test_data_whose_checksum_was_never_recorded_is_replaced(
+    tmp_path: Path, probe: GlanceProbe, catalog_name: str
+) -> None:
+    name = f"{catalog_name}-unsure"
+    checksum = sha256_of(make_disk(tmp_path / "d.raw", 20_000, 4))
+    manifest = write_manifest(
+        tmp_path,
+        f"""
+        version: 1
+        catalog: {catalog_name}
+        images:
+          - {{name: {name}, disk_format: raw, source: {{file: d.raw, checksum: "{checksum}"}}}}
+        """,
+    )
+    apply(manifest)
+    old_id = probe.only(name)["id"]
+    probe.patch(old_id, [{"op": "remove", "path": "/glance_catalog_source_checksum"}])
+    code, output = cli("plan", str(manifest))
+    assert code == 0, output
+    assert "its data was never verified against sha256:" in output
+    apply(manifest)
+    new = probe.only(name)
+    assert new["id"] != old_id and new["status"] == "active"
+    assert_converged(manifest)
+
+
+def test_a_fixed_id_once_deleted_is_refused_by_glance_with_a_clear_error(
+    tmp_path: Path, probe: GlanceProbe, catalog_name: str
+) -> None:
+    image_id = str(uuid.uuid4())
+    manifest = write_manifest(
+        tmp_path,
+        f"""
+        version: 1
+        catalog: {catalog_name}
+        images: [{{name: {catalog_name}-gone, id: "{image_id}", disk_format: raw}}]
+        """,
+    )
+    apply(manifest)
+    probe.delete(image_id)
+    code, output = cli("apply", str(manifest), "--auto-approve")
+    assert code == 1
+    assert f"Glance refuses id {image_id}: an image had it before" in output
+    assert "Traceback" not in output

@@ -11,7 +11,7 @@ from reconciler.observed import PREVIOUS_PROPERTY, SOURCE_PROPERTY
 from reconciler.plan import Plan
 from reconciler.planner import make_plan
 from reconciler.steps import replacement_name
-from tests.unit.builders import MARKER, catalog, desired, observed_like, snapshot
+from tests.unit.builders import MARKER, SHA, catalog, desired, observed_like, snapshot
 
 NEW_SHA = Checksum.parse("sha256:" + "ab" * 32)
 UUID = "6f1c2b1e-0d7a-4c57-9a55-3f0e6b1d2c3a"
@@ -44,13 +44,18 @@ def test_a_new_source_replaces_the_image_and_the_name_never_points_at_nothing() 
     created = {change.path: change.after for change in reserve.changes}
     assert created["name"] == replacement_name("ubuntu") == "ubuntu (replacement)"
     assert created["hidden"] is True
-    assert created[f"properties.{SOURCE_PROPERTY}"] == str(NEW_SHA)
+    # Recorded by the upload once Glance's copy is verified, never claimed up front.
+    assert f"properties.{SOURCE_PROPERTY}" not in created
+    assert plan.actions[1].source is not None and plan.actions[1].source.checksum == NEW_SHA
     assert "the source changed" in reserve.reason
     assert swap.changes == (
         FieldChange("name", "ubuntu (replacement)", "ubuntu"),
         FieldChange("hidden", True, False),
     )
-    assert retire.changes == (FieldChange("name", "ubuntu", "ubuntu (previous old)"),)
+    assert retire.changes == (
+        FieldChange("name", "ubuntu", "ubuntu (previous old)"),
+        FieldChange(f"properties.{PREVIOUS_PROPERTY}", None, "ubuntu"),
+    )
     assert {action.image for action in plan.actions} == {"ubuntu"}
 
 
@@ -59,8 +64,9 @@ def test_keep_previous_renames_and_marks_the_old_image_and_never_deletes_it() ->
     image = with_new_source(keep_previous=True, protected=True)
     plan = make_plan(catalog(image), snapshot(old))
     assert [kind for kind, _ in steps(plan)] == ["reserve", "upload", "rename", "rename"]
-    assert plan.actions[-1].changes[1] == FieldChange(
-        f"properties.{PREVIOUS_PROPERTY}", None, "ubuntu"
+    assert plan.actions[-1].changes == (
+        FieldChange("name", "ubuntu", "ubuntu (previous old)"),
+        FieldChange(f"properties.{PREVIOUS_PROPERTY}", None, "ubuntu"),
     )
     kept = replace(old, name="ubuntu (previous old)", properties={PREVIOUS_PROPERTY: "ubuntu"})
     again = make_plan(catalog(image), snapshot(kept))
@@ -239,3 +245,65 @@ def test_state_absent_with_a_replacement_pending_still_deletes_only_the_image() 
         catalog(desired(state=ImageState.ABSENT)), snapshot(observed_like(desired(), "x"))
     )
     assert steps(plan) == [("delete", "x")]
+
+
+def test_a_replacement_cut_short_after_the_swap_is_finished_by_the_next_run() -> None:
+    image = desired()
+    current = observed_like(image, "new")
+    left = replace(
+        observed_like(desired(), "old", name="ubuntu (previous old)"),
+        properties={PREVIOUS_PROPERTY: "ubuntu"},
+        protected=True,
+    )
+    plan = make_plan(catalog(image), snapshot(current, left))
+    assert steps(plan) == [("update", "old"), ("delete", "old")]
+    assert "keep_previous is false" in plan.actions[1].reason
+    kept = make_plan(catalog(replace(image, keep_previous=True)), snapshot(current, left))
+    assert kept.actions == () and kept.notes == ()
+
+
+def test_data_never_verified_is_replaced_unless_adopted() -> None:
+    image = desired()
+    unverified = replace(
+        observed_like(image, "x"),
+        properties={
+            k: v for k, v in observed_like(image).properties.items() if k != SOURCE_PROPERTY
+        },
+    )
+    plan = make_plan(catalog(image), snapshot(unverified))
+    assert "its data was never verified against sha256:" in plan.actions[0].reason
+    adopted = make_plan(catalog(replace(image, adopt=True)), snapshot(unverified))
+    (update,) = adopted.actions
+    assert update.changes == (FieldChange(f"properties.{SOURCE_PROPERTY}", None, str(SHA)),)
+
+
+def test_a_queued_image_gets_new_formats_before_its_data_and_no_unverified_checksum() -> None:
+    image = desired(min_ram=64)
+    queued = observed_like(desired(source=None, disk_format="raw"), "q")
+    plan = make_plan(catalog(image), snapshot(queued))
+    assert [a.kind.value for a in plan.actions] == ["prepare", "upload", "update"]
+    assert plan.actions[0].changes == (FieldChange("disk_format", "raw", "qcow2"),)
+    assert all(
+        change.path != f"properties.{SOURCE_PROPERTY}"
+        for action in plan.actions
+        for change in action.changes
+    )
+
+
+def test_an_id_whose_name_another_image_has_is_a_conflict() -> None:
+    theirs = replace(observed_like(desired(), "theirs"), tags=frozenset())
+    plan = make_plan(catalog(desired(image_id=UUID)), snapshot(theirs))
+    assert plan.actions == ()
+    assert f"asks for id {UUID}, but image theirs has this name" in plan.conflicts[0].message
+
+
+def test_replacing_a_shared_image_notes_members_that_must_accept_again() -> None:
+    image = with_new_source(
+        visibility=Visibility.SHARED,
+        members=(MemberSpec("project-a"), MemberSpec("project-b", "b")),
+    )
+    old = observed_like(image, "old", members={"pa": "accepted", "pb": "accepted"})
+    old = replace(old, properties={**old.properties, SOURCE_PROPERTY: "sha256:" + "cd" * 32})
+    plan = make_plan(catalog(image), replace(snapshot(old), projects=PROJECTS))
+    (note,) = plan.notes
+    assert "membership is pending for project-a until they accept it" in note.message
