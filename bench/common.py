@@ -16,7 +16,6 @@ import re
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -31,8 +30,8 @@ if str(REPO) not in sys.path:
 
 import openstack  # noqa: E402
 
-from tests.localcloud import SOURCE_PORTS, ensure_up, stop  # noqa: E402
 from tests.localcloud import LocalCloud as LocalCloud  # noqa: E402  (re-exported)
+from tests.localcloud import ensure_up, serve_sources, stop  # noqa: E402
 
 CLOUD = "local"  # clouds.yaml entry: admin in project admin
 MIB = 1024 * 1024
@@ -291,19 +290,5 @@ def serve_folder(folder: Path) -> Iterator[str]:
     """Serve ``folder`` over http on 127.0.0.1 at a port Glance may also fetch from, with
     python's ThreadingHTTPServer in a thread of this process; yields the base URL."""
     handler = functools.partial(_SendfileHandler, directory=str(folder))
-    server: http.server.ThreadingHTTPServer | None = None
-    for port in SOURCE_PORTS:
-        try:
-            server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
-            break
-        except OSError:
-            continue
-    if server is None:
-        raise SystemExit(f"no free port in {SOURCE_PORTS} for the source server")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_sources(handler) as base_url:
+        yield base_url

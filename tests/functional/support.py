@@ -10,7 +10,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +19,7 @@ from typing import Any
 
 import openstack
 
-from tests.localcloud import SOURCE_PORTS
+from tests.localcloud import serve_sources
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -124,21 +123,8 @@ def serve_folder(folder: Path) -> Iterator[str]:
     counting = type("CountingHandler", (_SourceHandler,), {"requests_seen": {}})
     handler = functools.partial(counting, directory=str(folder))
 
-    server: http.server.ThreadingHTTPServer | None = None
-    for port in SOURCE_PORTS:
-        try:
-            server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
-            break
-        except OSError:
-            continue
-    assert server is not None, "no free source port"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_sources(handler) as base_url:
+        yield base_url
 
 
 class GlanceProbe:

@@ -32,6 +32,7 @@ from .provision import (
     CLOUDS,
     TENANT_USERS,
 )
+from .sources import serve_sources
 
 __all__ = [
     "ADMIN_PASSWORD",
@@ -48,6 +49,7 @@ __all__ = [
     "env_line",
     "glance_port",
     "keystone_port",
+    "serve_sources",
     "status",
     "stop",
 ]
