@@ -4,12 +4,17 @@ faults are retried from byte 0, progress lines, --quiet, --parallel, and web-dow
 from __future__ import annotations
 
 import hashlib
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.functional.support import (
+    REPO,
     GlanceProbe,
     make_disk,
     run_cli,
@@ -170,3 +175,40 @@ def test_web_download_failures_are_errors_and_wrong_data_is_not_kept(
     assert "the image was deleted so that nobody boots it" in output
     assert probe.named(f"{catalog_name}-wrong") == []
     assert probe.only(f"{catalog_name}-right")["status"] == "active"
+
+
+def test_ctrl_c_lets_the_running_upload_finish_and_starts_nothing_more(
+    tmp_path: Path, probe: GlanceProbe, catalog_name: str, served: tuple[Path, str]
+) -> None:
+    folder, base = served
+    checksum = sha256_of(folder / "disk.raw")
+    slow = f'{{url: "{base}/slow/disk.raw", checksum: "{checksum}"}}'
+    manifest = manifest_of(tmp_path, catalog_name, {f"i{index}": slow for index in range(4)})
+    args = ["apply", str(manifest), "--cloud", "local", "--auto-approve", "--parallel", "1"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},  # each line as it is written
+    )
+    assert process.stdout is not None
+    seen: list[str] = []
+    for line in process.stdout:
+        seen.append(line)
+        if "upload started" in line:
+            process.send_signal(signal.SIGINT)
+            break
+    rest, _ = process.communicate(timeout=120)
+    output = "".join(seen) + rest
+    assert process.returncode == 1, output
+    assert "interrupted: steps already running were finished" in output
+    assert "Traceback" not in output
+    (started,) = [line.split(":")[0] for line in seen if "upload started" in line]
+    assert probe.only(started)["status"] == "active"
+    others = [
+        f"{catalog_name}-i{index}" for index in range(4) if f"{catalog_name}-i{index}" != started
+    ]
+    statuses = [image["status"] for name in others for image in probe.named(name)]
+    assert "active" not in statuses, statuses
