@@ -94,11 +94,14 @@ class ImagePipeline:
     """One image's steps in plan order, with the id its reserve produced and whether a step
     failed (which skips the rest of this image's steps, and only these)."""
 
-    def __init__(self, image: str) -> None:
-        self.image = image
+    def __init__(self) -> None:
         self.actions: list[tuple[int, Action]] = []
         self.created_id: str | None = None
         self.failure: str | None = None
+
+    def stage(self, deletes: bool) -> list[tuple[int, Action]]:
+        """This image's deletes, or all its other steps, with their plan indexes."""
+        return [step for step in self.actions if (step[1].kind is ActionKind.DELETE) == deletes]
 
     def run(
         self,
@@ -155,9 +158,7 @@ def apply_plan(
     check_applicable(plan, max_delete)
     pipelines: dict[str, ImagePipeline] = {}
     for index, action in enumerate(plan.actions):
-        pipelines.setdefault(action.image, ImagePipeline(action.image)).actions.append(
-            (index, action)
-        )
+        pipelines.setdefault(action.image, ImagePipeline()).actions.append((index, action))
     results: dict[int, ActionResult] = {}
     lock = threading.Lock()
     interrupted = threading.Event()
@@ -169,22 +170,13 @@ def apply_plan(
                 on_result(result)
 
     for deleting in (False, True):
-        stage = [
-            (pipeline, steps)
-            for pipeline in pipelines.values()
-            if (
-                steps := [
-                    step
-                    for step in pipeline.actions
-                    if (step[1].kind is ActionKind.DELETE) == deleting
-                ]
-            )
-        ]
+        stage = [(pipeline, pipeline.stage(deleting)) for pipeline in pipelines.values()]
         pool = ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="image")
         try:
             for done in [
                 pool.submit(pipeline.run, steps, writer, progress, record, interrupted)
                 for pipeline, steps in stage
+                if steps
             ]:
                 done.result()
         except KeyboardInterrupt:

@@ -26,6 +26,9 @@ class Conflict:
         text = f"image '{self.image}': {self.message}"
         return f"{text} (hint: {self.hint})" if self.hint else text
 
+    def to_json(self) -> dict[str, str]:
+        return {"image": self.image, "message": self.message, "hint": self.hint}
+
 
 @dataclass(frozen=True)
 class Note:
@@ -37,6 +40,9 @@ class Note:
 
     def as_text(self) -> str:
         return f"image '{self.image}': {self.message}"
+
+    def to_json(self) -> dict[str, str]:
+        return {"image": self.image, "message": self.message}
 
 
 @dataclass(frozen=True)
@@ -78,10 +84,8 @@ class Plan:
             "manifests": list(self.manifests),
             "observed_fingerprint": self.observed_fingerprint,
             "actions": [_action_to_json(action) for action in self.actions],
-            "conflicts": [
-                {"image": c.image, "message": c.message, "hint": c.hint} for c in self.conflicts
-            ],
-            "notes": [{"image": n.image, "message": n.message} for n in self.notes],
+            "conflicts": [conflict.to_json() for conflict in self.conflicts],
+            "notes": [note.to_json() for note in self.notes],
         }
         return json.dumps(document, indent=2, sort_keys=False) + "\n"
 

@@ -189,10 +189,8 @@ def drift_report(plan: Plan) -> str:
         "catalog": plan.catalog,
         "drifted_images": len(images),
         "images": [{"image": name, "drift": drift} for name, drift in sorted(images.items())],
-        "conflicts": [
-            {"image": c.image, "message": c.message, "hint": c.hint} for c in plan.conflicts
-        ],
-        "notes": [{"image": n.image, "message": n.message} for n in plan.notes],
+        "conflicts": [conflict.to_json() for conflict in plan.conflicts],
+        "notes": [note.to_json() for note in plan.notes],
     }
     return json.dumps(document, indent=2) + "\n"
 

@@ -148,17 +148,6 @@ class GlanceGateway:
                 return reference
         raise CloudError(f"member project '{reference}' does not exist in Keystone")
 
-    def show(self, image_id: str) -> dict[str, Any]:
-        response = self._session.glance(
-            "GET",
-            f"/images/{image_id}",
-            expect=(200,),
-            what=f"reading image {image_id}",
-            retry=True,
-        )
-        body: dict[str, Any] = response.json()
-        return body
-
     # Writing: one method per action kind
 
     def reserve(self, changes: Iterable[FieldChange]) -> str:

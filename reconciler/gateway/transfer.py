@@ -120,6 +120,7 @@ def verify_stored(session: CloudSession, image_id: str, image: str, stream: Veri
             session,
             image_id,
             image,
+            stored,
             f"Glance stored {stored.get('size')} bytes but we sent {stream.size}",
         )
     algorithm = str(stored.get("os_hash_algo") or "")
@@ -131,7 +132,13 @@ def verify_stored(session: CloudSession, image_id: str, image: str, stream: Veri
     else:
         actual = str(stored.get("os_hash_value"))
     if actual != sent:
-        _reject(session, image_id, image, f"Glance stored {algorithm} {actual} but we sent {sent}")
+        _reject(
+            session,
+            image_id,
+            image,
+            stored,
+            f"Glance stored {algorithm} {actual} but we sent {sent}",
+        )
     record_checksum(session, image_id, image, stream.source, stored)
 
 
@@ -160,17 +167,19 @@ def record_checksum(
     )
 
 
-def _reject(session: CloudSession, image_id: str, image: str, why: str) -> NoReturn:
-    discard(session, image_id, image)
+def _reject(
+    session: CloudSession, image_id: str, image: str, stored: dict[str, object], why: str
+) -> NoReturn:
+    discard(session, image_id, image, protected=bool(stored.get("protected")))
     raise CloudError(
         f"image '{image}': {why}; the image was deleted so that nobody boots it (the next run "
         "creates it again)"
     )
 
 
-def discard(session: CloudSession, image_id: str, image: str) -> None:
-    """Delete an image that holds unverified data, unprotecting it first."""
-    if show(session, image_id, image).get("protected"):
+def discard(session: CloudSession, image_id: str, image: str, *, protected: bool) -> None:
+    """Delete an image that holds unverified data, unprotecting it first if ``protected``."""
+    if protected:
         session.glance(
             "PATCH",
             f"/images/{image_id}",
@@ -213,6 +222,7 @@ def web_download(session: CloudSession, image_id: str, image: str, source: Image
             session,
             image_id,
             image,
+            stored,
             f"Glance imported data with {expected.algorithm}:{actual}, expected {expected}",
         )
     record_checksum(session, image_id, image, source, stored)
