@@ -12,12 +12,14 @@ JsonValue = Any
 
 
 class ActionKind(StrEnum):
-    """What one action does. Declaration order is execution order across images: data first
+    """What one action does. Declaration order is execution order across images: a broken
+    image is discarded before the image that takes its place is made; data first
     (an image without data gets new formats before it, as Glance freezes them with the data),
     members removed before an update can take an image out of shared, members added and
     accepted after it became shared, names swapped once a replacement is complete, deletes
     last."""
 
+    DISCARD = "discard"
     RESERVE = "reserve"
     PREPARE = "prepare"
     UPLOAD = "upload"
@@ -34,6 +36,10 @@ class ActionKind(StrEnum):
     @property
     def phase(self) -> int:
         return list(ActionKind).index(self)
+
+    @property
+    def deletes(self) -> bool:
+        return self in (ActionKind.DISCARD, ActionKind.DELETE)
 
     @property
     def is_member_change(self) -> bool:
@@ -63,7 +69,9 @@ class Action:
     image in the same plan (the executor uses the id the RESERVE produced). ``source`` is set
     exactly for UPLOAD and IMPORT; ``member`` (a project id) exactly for member actions, and
     ``accept_with`` (a clouds.yaml entry of the member project) for ACCEPT_MEMBER. ``reason``
-    is for people; it never steers apply.
+    is for people; it never steers apply. ``recreatable`` (UPLOAD and IMPORT only) says the
+    image holds no verified data and glance-catalog may delete it and make it again when
+    Glance cannot take data into it (never for a fixed id or an adopted image).
     """
 
     kind: ActionKind
@@ -74,3 +82,4 @@ class Action:
     reason: str = ""
     member: str | None = None
     accept_with: str | None = None
+    recreatable: bool = False

@@ -8,20 +8,23 @@ traceback logged).
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sys
 import tempfile
 import traceback
 import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from catalog.diagnostics import ManifestInvalid, diagnostics_as_json, one_line
 from catalog.errors import GlanceCatalogError
 from catalog.load import check_catalog, load_catalog
-from catalog.model import Catalog, Visibility
+from catalog.model import Catalog, ImageSource, Visibility
 
 if TYPE_CHECKING:
     from reconciler.executor import ActionResult
@@ -55,14 +58,75 @@ def _select_cloud(cloud: str | None) -> str:
     return cloud
 
 
-parallel_option = click.option(
-    "--parallel",
-    type=click.IntRange(1, 16),
-    default=4,
-    show_default=True,
-    metavar="N",
-    help="Work on up to N images at a time (uploads, imports, member reads).",
-)
+@dataclass(frozen=True)
+class RunSettings:
+    """How a run against a cloud behaves: images worked on at a time, seconds to wait for an
+    answer from Glance, Keystone or a source, the longest wait for one import, and how long
+    an image may stay saving or importing before it is taken for stuck and made again."""
+
+    parallel: int = 4
+    timeout: float = 60.0
+    import_timeout: float = 600.0
+    stuck_after: float = 3600.0
+
+
+def run_options(command: Callable[..., int]) -> Callable[..., int]:
+    """Adds --parallel, --timeout, --import-timeout and --stuck-after, passed as one
+    ``settings: RunSettings`` argument."""
+
+    @functools.wraps(command)
+    def wrapper(
+        *args: Any,
+        parallel: int,
+        timeout: float,
+        import_timeout: float,
+        stuck_after: float,
+        **kwargs: Any,
+    ) -> int:
+        settings = RunSettings(parallel, timeout, import_timeout, stuck_after)
+        return command(*args, settings=settings, **kwargs)
+
+    options = [
+        click.option(
+            "--parallel",
+            type=click.IntRange(1, 16),
+            default=RunSettings.parallel,
+            show_default=True,
+            metavar="N",
+            help="Work on up to N images at a time (uploads, imports, member reads).",
+        ),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(min=1.0),
+            default=RunSettings.timeout,
+            show_default=True,
+            metavar="SECONDS",
+            help="Give up on a request to Glance, Keystone or a source after this long "
+            "without an answer.",
+        ),
+        click.option(
+            "--import-timeout",
+            type=click.FloatRange(min=1.0),
+            default=RunSettings.import_timeout,
+            show_default=True,
+            metavar="SECONDS",
+            help="The longest wait for one web-download import, all its tries together.",
+        ),
+        click.option(
+            "--stuck-after",
+            type=click.FloatRange(min=0.0),
+            default=RunSettings.stuck_after,
+            show_default=True,
+            metavar="SECONDS",
+            help="An image without data that is saving or importing for longer than this "
+            "is taken for stuck, deleted and made again.",
+        ),
+    ]
+    for option in reversed(options):
+        wrapper = option(wrapper)
+    return wrapper
+
+
 prune_option = click.option(
     "--prune",
     is_flag=True,
@@ -83,21 +147,38 @@ def _observe(catalog: Catalog, gateway: GlanceGateway) -> Snapshot:
     return gateway.snapshot(catalog.marker, projects, names, ids)
 
 
-def _plan(catalog: Catalog, cloud: str, prune: bool, parallel: int) -> tuple[Plan, GlanceGateway]:
+def _gateway(cloud: str, settings: RunSettings) -> GlanceGateway:
     # Imported here: validate needs neither openstack nor the planner, and starts faster.
     from reconciler.gateway import GlanceGateway
+
+    return GlanceGateway(
+        cloud,
+        concurrency=settings.parallel,
+        timeout=settings.timeout,
+        import_timeout=settings.import_timeout,
+    )
+
+
+def _plan(
+    catalog: Catalog, cloud: str, prune: bool, settings: RunSettings
+) -> tuple[Plan, GlanceGateway]:
+    """The plan for the cloud as it is now, with what preflight found as conflicts."""
     from reconciler.planner import make_plan
+    from reconciler.preflight import preflight
 
-    gateway = GlanceGateway(cloud, concurrency=parallel)
-    return make_plan(catalog, _observe(catalog, gateway), prune=prune), gateway
+    gateway = _gateway(cloud, settings)
+    planned = make_plan(
+        catalog, _observe(catalog, gateway), prune=prune, stuck_after=settings.stuck_after
+    )
+    return preflight(planned, catalog, gateway, settings.parallel), gateway
 
 
-def _saved_plan(path: Path, cloud: str | None, parallel: int) -> tuple[Plan, GlanceGateway]:
+def _saved_plan(path: Path, cloud: str | None, settings: RunSettings) -> tuple[Plan, GlanceGateway]:
     """A plan saved by ``plan -o``, checked against the manifests and the cloud as they are
     now: a plan made from anything else is stale and refused."""
-    from reconciler.gateway import GlanceGateway
     from reconciler.plan import Plan
     from reconciler.planner import observed_fingerprint
+    from reconciler.preflight import preflight
 
     try:
         saved = Plan.from_json(path.read_text(encoding="utf-8"))
@@ -118,13 +199,31 @@ def _saved_plan(path: Path, cloud: str | None, parallel: int) -> tuple[Plan, Gla
             f"{path}: plan is stale: the manifests changed since it was made; re-run plan "
             "(nothing was changed)"
         )
-    gateway = GlanceGateway(saved.cloud, concurrency=parallel)
+    gateway = _gateway(saved.cloud, settings)
     if observed_fingerprint(catalog, _observe(catalog, gateway)) != saved.observed_fingerprint:
         raise GlanceCatalogError(
             f"{path}: plan is stale: the images in cloud '{saved.cloud}' changed since it was "
             "made; re-run plan (nothing was changed)"
         )
-    return saved, gateway
+    # Sources come from the manifests (unchanged, as the digest shows), not from the file:
+    # the file holds them redacted.
+    actions = tuple(
+        replace(action, source=_manifest_source(catalog, action.image))
+        if action.source is not None
+        else action
+        for action in saved.actions
+    )
+    return preflight(replace(saved, actions=actions), catalog, gateway, settings.parallel), gateway
+
+
+def _manifest_source(catalog: Catalog, image: str) -> ImageSource:
+    desired = catalog.image(image)
+    if desired is None or desired.source is None:
+        raise GlanceCatalogError(
+            f"image '{image}': the saved plan reads a source the manifests do not give; "
+            "re-run plan (nothing was changed)"
+        )
+    return desired.source
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -167,7 +266,7 @@ def validate(paths: tuple[Path, ...], recursive: bool, output_format: str) -> in
 @recursive_option
 @cloud_option
 @prune_option
-@parallel_option
+@run_options
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 @click.option(
     "-o",
@@ -186,7 +285,7 @@ def plan(
     recursive: bool,
     cloud: str | None,
     prune: bool,
-    parallel: int,
+    settings: RunSettings,
     as_json: bool,
     out: Path | None,
     detailed_exitcode: bool,
@@ -195,7 +294,7 @@ def plan(
     from reconciler.render import render_plan
 
     catalog = load_catalog(paths, recursive=recursive)
-    the_plan, _ = _plan(catalog, _select_cloud(cloud), prune, parallel)
+    the_plan, _ = _plan(catalog, _select_cloud(cloud), prune, settings)
     click.echo(the_plan.to_json() if as_json else render_plan(the_plan, _style), nl=False)
     if the_plan.conflicts:
         return EXIT_ERROR
@@ -222,7 +321,7 @@ def plan(
     metavar="N",
     help="Refuse to apply a plan that deletes more than N images.",
 )
-@parallel_option
+@run_options
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
 @click.option(
     "-q", "--quiet", is_flag=True, help="No progress and no step lines: only the outcome."
@@ -233,7 +332,7 @@ def apply(
     cloud: str | None,
     prune: bool,
     max_delete: int,
-    parallel: int,
+    settings: RunSettings,
     auto_approve: bool,
     quiet: bool,
 ) -> int:
@@ -248,10 +347,10 @@ def apply(
             raise GlanceCatalogError(
                 "--prune and --recursive belong to plan; a saved plan is applied as it is"
             )
-        the_plan, gateway = _saved_plan(paths[0], cloud, parallel)
+        the_plan, gateway = _saved_plan(paths[0], cloud, settings)
     else:
         catalog = load_catalog(paths, recursive=recursive)
-        the_plan, gateway = _plan(catalog, _select_cloud(cloud), prune, parallel)
+        the_plan, gateway = _plan(catalog, _select_cloud(cloud), prune, settings)
     asking = not auto_approve and not saved
     if not quiet or the_plan.conflicts or asking:
         click.echo(render_plan(the_plan, _style), nl=False)
@@ -283,7 +382,7 @@ def apply(
             gateway,
             on_result=report,
             max_delete=max_delete,
-            parallel=parallel,
+            parallel=settings.parallel,
             progress=console.upload_progress,
         )
     if quiet and not outcome.ok:
@@ -297,21 +396,21 @@ def apply(
 @recursive_option
 @cloud_option
 @prune_option
-@parallel_option
+@run_options
 @click.option("--json", "as_json", is_flag=True, help="Print the drift report as JSON.")
 def drift(
     paths: tuple[Path, ...],
     recursive: bool,
     cloud: str | None,
     prune: bool,
-    parallel: int,
+    settings: RunSettings,
     as_json: bool,
 ) -> int:
     """Check whether Glance matches the manifests: exit 0 in sync, 2 drifted, 1 error."""
     from reconciler.render import drift_report, render_drift
 
     catalog = load_catalog(paths, recursive=recursive)
-    the_plan, _ = _plan(catalog, _select_cloud(cloud), prune, parallel)
+    the_plan, _ = _plan(catalog, _select_cloud(cloud), prune, settings)
     click.echo(drift_report(the_plan) if as_json else render_drift(the_plan, _style), nl=False)
     if the_plan.conflicts:
         return EXIT_ERROR

@@ -71,7 +71,7 @@ def image_changes(desired: DesiredImage, observed: ObservedImage, marker: str) -
     checksum of an image without data is left out: the data step records it once verified."""
     want = desired_fields(desired, marker)
     have = observed_fields(observed, frozenset(want["properties"]))
-    if observed.status == "queued":
+    if observed.status in ("queued", "importing"):
         want["properties"].pop(SOURCE_PROPERTY, None)
         have["properties"].pop(SOURCE_PROPERTY, None)
     if have == want:

@@ -15,6 +15,7 @@ from typing import Protocol
 from catalog.errors import GlanceCatalogError
 from catalog.model import ImageSource
 from reconciler.actions import Action, ActionKind, FieldChange
+from reconciler.errors import DataRefused, ImportTimedOut
 from reconciler.plan import Plan
 from reconciler.sources import ByteProgress
 
@@ -42,6 +43,7 @@ class ImageWriter(Protocol):
     def add_member(self, image_id: str, member: str) -> None: ...
     def remove_member(self, image_id: str, member: str) -> None: ...
     def accept_member(self, image_id: str, member: str, cloud: str) -> None: ...
+    def recreate(self, image_id: str, image: str) -> str: ...
 
 
 class Outcome(StrEnum):
@@ -91,17 +93,30 @@ def check_applicable(plan: Plan, max_delete: int) -> None:
 
 
 class ImagePipeline:
-    """One image's steps in plan order, with the id its reserve produced and whether a step
-    failed (which skips the rest of this image's steps, and only these)."""
+    """One image's steps in plan order, with the id its reserve produced, the ids of images
+    that were made again (old id -> new id), and whether a step failed (which skips the rest
+    of this image's steps, and only these)."""
 
     def __init__(self) -> None:
         self.actions: list[tuple[int, Action]] = []
         self.created_id: str | None = None
+        self.remade: dict[str, str] = {}
         self.failure: str | None = None
 
     def stage(self, deletes: bool) -> list[tuple[int, Action]]:
         """This image's deletes, or all its other steps, with their plan indexes."""
         return [step for step in self.actions if (step[1].kind is ActionKind.DELETE) == deletes]
+
+    def target(self, action: Action) -> str | None:
+        """The id the action works on now: the plan's, or the one that took its place."""
+        if action.image_id is None:
+            return self.created_id
+        return self.remade.get(action.image_id, action.image_id)
+
+    def take_new_id(self, old: str, new: str) -> None:
+        if old == self.created_id:
+            self.created_id = new
+        self.remade[old] = new
 
     def run(
         self,
@@ -112,7 +127,7 @@ class ImagePipeline:
         interrupted: threading.Event,
     ) -> None:
         for index, action in steps:
-            image_id = action.image_id or self.created_id
+            image_id = self.target(action)
             started = time.monotonic()
             if interrupted.is_set() and self.failure is None:
                 self.failure = "apply was interrupted"
@@ -129,7 +144,10 @@ class ImagePipeline:
                 )
                 continue
             try:
-                detail, image_id = _run(action, image_id, writer, progress)
+                if action.kind in (ActionKind.UPLOAD, ActionKind.IMPORT):
+                    detail, image_id = self._data(action, image_id, writer, progress)
+                else:
+                    detail, image_id = _run(action, image_id, writer, progress)
             except GlanceCatalogError as error:
                 self.failure = " ".join(error.lines)
                 outcome, detail = Outcome.FAILED, self.failure
@@ -140,6 +158,40 @@ class ImagePipeline:
             record(
                 index, ActionResult(action, outcome, detail, time.monotonic() - started, image_id)
             )
+
+    def _data(
+        self,
+        action: Action,
+        image_id: str | None,
+        writer: ImageWriter,
+        progress: ProgressFactory | None,
+    ) -> tuple[str, str | None]:
+        """A data step; when Glance cannot take data into the image and the plan allows it,
+        the image is made again (once) and the data sent to the new one."""
+        try:
+            return _run(action, image_id, writer, progress)
+        except DataRefused as error:
+            if image_id is None:
+                raise
+            if not action.recreatable:
+                raise DataRefused(
+                    *error.lines,
+                    f"image '{action.image}': not recreated: it has a fixed id or was adopted; "
+                    "delete it by hand (and for a fixed id choose a new id:)",
+                ) from error
+            new_id = writer.recreate(image_id, action.image)
+            self.take_new_id(image_id, new_id)
+            detail, _ = _run(action, new_id, writer, progress)
+            why = " ".join(error.lines)
+            return f"{detail} after recreating the image as {new_id} ({why})", new_id
+        except ImportTimedOut as error:
+            if image_id is None or not action.recreatable:
+                raise
+            writer.delete(image_id)
+            raise ImportTimedOut(
+                *error.lines,
+                f"image '{action.image}': deleted, so that the next run starts it afresh",
+            ) from error
 
 
 def apply_plan(
@@ -228,6 +280,11 @@ def _run(
     if action.kind is ActionKind.DELETE:
         writer.delete(image_id)
         return "deleted", image_id
+    if action.kind is ActionKind.DISCARD:
+        if action.changes:
+            writer.update(image_id, action.changes)
+        writer.delete(image_id)
+        return "deleted; it is made again next", image_id
     raise AssertionError(f"unhandled action kind {action.kind}")
 
 

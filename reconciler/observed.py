@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
@@ -49,6 +50,19 @@ SOURCE_PROPERTY = "glance_catalog_source_checksum"
 PREVIOUS_PROPERTY = "glance_catalog_previous_of"
 
 
+def _epoch(timestamp: object) -> float | None:
+    """Seconds since the epoch of a Glance timestamp ("2026-12-02T13:50:05Z")."""
+    if not isinstance(timestamp, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
 def is_foreign_property(key: str) -> bool:
     return key.startswith(FOREIGN_PROPERTY_PREFIXES)
 
@@ -75,6 +89,9 @@ class ObservedImage:
     hash_value: str | None
     size: int | None
     members: Mapping[str, str] = field(default_factory=dict)
+    # When Glance last changed the image (epoch seconds); not in to_json, so not in the
+    # fingerprint: it tells only how long an image has been stuck.
+    updated_at: float | None = None
 
     @classmethod
     def from_glance(
@@ -105,6 +122,7 @@ class ObservedImage:
             hash_value=body.get("os_hash_value"),
             size=body.get("size"),
             members=dict(sorted((members or {}).items())),
+            updated_at=_epoch(body.get("updated_at")),
         )
 
     def managed_property_keys(self) -> frozenset[str]:
@@ -137,13 +155,16 @@ class ObservedImage:
 class Snapshot:
     """Everything glance-catalog saw of one project's images in one cloud, at one moment.
 
-    ``projects`` maps every member project the catalog names (by name or id) to its id.
+    ``projects`` maps every member project the catalog names (by name or id) to its id;
+    ``taken_at`` is when the listing started (epoch seconds), to tell how long an image has
+    been stuck.
     """
 
     cloud: str
     project_id: str
     images: tuple[ObservedImage, ...]
     projects: Mapping[str, str] = field(default_factory=dict)
+    taken_at: float = 0.0
 
     @cached_property
     def _by_name(self) -> dict[str, list[ObservedImage]]:

@@ -11,7 +11,7 @@ from catalog.model import Checksum, ImageSource, TransferMethod
 from reconciler.actions import Action, ActionKind, FieldChange
 from reconciler.errors import GlanceCatalogError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -21,13 +21,21 @@ class Conflict:
     image: str
     message: str
     hint: str = ""
+    position: str = ""  # file:line:column of the image in the manifest, when known
 
     def as_text(self) -> str:
         text = f"image '{self.image}': {self.message}"
+        if self.position:
+            text = f"{self.position}: {text}"
         return f"{text} (hint: {self.hint})" if self.hint else text
 
     def to_json(self) -> dict[str, str]:
-        return {"image": self.image, "message": self.message, "hint": self.hint}
+        return {
+            "image": self.image,
+            "message": self.message,
+            "hint": self.hint,
+            "position": self.position,
+        }
 
 
 @dataclass(frozen=True)
@@ -72,7 +80,7 @@ class Plan:
 
     @property
     def deletions(self) -> tuple[Action, ...]:
-        return tuple(action for action in self.actions if action.kind is ActionKind.DELETE)
+        return tuple(action for action in self.actions if action.kind.deletes)
 
     def to_json(self) -> str:
         document = {
@@ -147,6 +155,7 @@ def _action_to_json(action: Action) -> dict[str, Any]:
         "source": _source_to_json(action.source),
         "member": action.member,
         "accept_with": action.accept_with,
+        "recreatable": action.recreatable,
         "reason": action.reason,
     }
 
@@ -161,4 +170,5 @@ def _action_from_json(document: dict[str, Any]) -> Action:
         reason=document.get("reason", ""),
         member=document.get("member"),
         accept_with=document.get("accept_with"),
+        recreatable=bool(document.get("recreatable", False)),
     )

@@ -15,16 +15,31 @@ import json
 from catalog.model import Catalog, DesiredImage, ImageState
 from reconciler.observed import PREVIOUS_PROPERTY, ObservedImage, Snapshot
 from reconciler.plan import Note, Plan
-from reconciler.steps import ImageSteps, converge, create, delete, replacement_name
+from reconciler.steps import (
+    STUCK_AFTER_SECONDS,
+    ImageSteps,
+    converge,
+    create,
+    delete,
+    replacement_name,
+)
 
 
-def make_plan(catalog: Catalog, snapshot: Snapshot, *, prune: bool = False) -> Plan:
+def make_plan(
+    catalog: Catalog,
+    snapshot: Snapshot,
+    *,
+    prune: bool = False,
+    stuck_after: float = STUCK_AFTER_SECONDS,
+) -> Plan:
     """The plan that makes Glance match ``catalog``; with ``prune`` (or the catalog's own
-    ``prune: true``) managed images that are no longer in the manifest are deleted."""
+    ``prune: true``) managed images that are no longer in the manifest are deleted. An image
+    without data that Glance killed, or that has been saving or importing for more than
+    ``stuck_after`` seconds, is discarded and made again."""
     prune = prune or catalog.prune
     planned = ImageSteps()
     for desired in catalog.images:
-        steps = plan_image(desired, snapshot, catalog.marker)
+        steps = plan_image(desired, snapshot, catalog.marker, stuck_after)
         planned.actions += steps.actions
         planned.conflicts += steps.conflicts
         planned.notes += steps.notes
@@ -60,9 +75,14 @@ def make_plan(catalog: Catalog, snapshot: Snapshot, *, prune: bool = False) -> P
     )
 
 
-def plan_image(desired: DesiredImage, snapshot: Snapshot, marker: str) -> ImageSteps:
+def plan_image(
+    desired: DesiredImage,
+    snapshot: Snapshot,
+    marker: str,
+    stuck_after: float = STUCK_AFTER_SECONDS,
+) -> ImageSteps:
     if desired.image_id is not None:
-        return _plan_by_id(desired, snapshot, marker)
+        return _plan_by_id(desired, snapshot, marker, stuck_after)
     namesakes = snapshot.named(desired.name)
     managed = [image for image in namesakes if marker in image.tags]
     if len(managed) > 1:
@@ -73,7 +93,7 @@ def plan_image(desired: DesiredImage, snapshot: Snapshot, marker: str) -> ImageS
             "delete the extra ones by hand; glance-catalog will not guess",
         )
     if managed:
-        return _plan_existing(desired, managed[0], snapshot, marker)
+        return _plan_existing(desired, managed[0], snapshot, marker, stuck_after)
     if desired.state is ImageState.ABSENT:
         return ImageSteps()
     if not namesakes:
@@ -91,10 +111,12 @@ def plan_image(desired: DesiredImage, snapshot: Snapshot, marker: str) -> ImageS
             f"adopt: true, but several unmanaged images have this name: {ids}",
             "delete or rename all but one by hand; glance-catalog will not guess",
         )
-    return _plan_existing(desired, namesakes[0], snapshot, marker)
+    return _plan_existing(desired, namesakes[0], snapshot, marker, stuck_after)
 
 
-def _plan_by_id(desired: DesiredImage, snapshot: Snapshot, marker: str) -> ImageSteps:
+def _plan_by_id(
+    desired: DesiredImage, snapshot: Snapshot, marker: str, stuck_after: float
+) -> ImageSteps:
     assert desired.image_id is not None
     observed = snapshot.by_id(desired.image_id)
     if observed is None:
@@ -117,17 +139,21 @@ def _plan_by_id(desired: DesiredImage, snapshot: Snapshot, marker: str) -> Image
             f"image {observed.id} exists but is not managed by this catalog",
             "set adopt: true to take it over",
         )
-    return _plan_existing(desired, observed, snapshot, marker)
+    return _plan_existing(desired, observed, snapshot, marker, stuck_after)
 
 
 def _plan_existing(
-    desired: DesiredImage, observed: ObservedImage, snapshot: Snapshot, marker: str
+    desired: DesiredImage,
+    observed: ObservedImage,
+    snapshot: Snapshot,
+    marker: str,
+    stuck_after: float,
 ) -> ImageSteps:
     if desired.state is ImageState.ABSENT:
         return ImageSteps(
             actions=delete(desired.name, observed, "state: absent"), claimed={observed.id}
         )
-    return converge(desired, observed, snapshot, marker)
+    return converge(desired, observed, snapshot, marker, stuck_after)
 
 
 def _previous_versions(

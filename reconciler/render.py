@@ -12,6 +12,7 @@ from reconciler.plan import Plan
 Style = Callable[[str, str], str]
 
 SYMBOLS = {
+    ActionKind.DISCARD: ("-", "red"),
     ActionKind.RESERVE: ("+", "green"),
     ActionKind.PREPARE: ("~", "yellow"),
     ActionKind.UPLOAD: ("^", "green"),
@@ -73,6 +74,9 @@ def _headline(action: Action) -> str:
         return f"will be updated in place{target}"
     if action.kind is ActionKind.PREPARE:
         return f"will get new formats before its data{target}"
+    if action.kind is ActionKind.DISCARD:
+        why = action.reason.removeprefix("will be recreated: ")
+        return f"will be deleted and made again{target} ({why})"
     if action.kind is ActionKind.RENAME:
         return f"will be renamed{target} ({action.reason})"
     if action.kind.is_member_change:
@@ -91,7 +95,7 @@ def render_plan(plan: Plan, style: Style = plain) -> str:
     if plan.notes:
         lines.append("")
     if not plan.actions:
-        lines.append("No changes. Glance matches the catalog.")
+        lines.append(_closing(plan, "No changes. Glance matches the catalog."))
         return "\n".join(lines) + "\n"
     order: list[str] = []
     for action in plan.actions:
@@ -115,8 +119,20 @@ def render_plan(plan: Plan, style: Style = plain) -> str:
                         )
                     )
         lines.append("")
-    lines.append(summary(plan))
+    lines.append(_closing(plan, summary(plan)))
     return "\n".join(lines) + "\n"
+
+
+def _closing(plan: Plan, text: str) -> str:
+    """The plan's last line, which must agree with the exit code: a plan with conflicts
+    cannot be applied, whatever else it holds."""
+    if not plan.conflicts:
+        return text
+    count = len(plan.conflicts)
+    return (
+        f"{count} conflict{'' if count == 1 else 's'} (marked !): the plan cannot be applied "
+        "until they are resolved."
+    )
 
 
 def summary(plan: Plan) -> str:
@@ -130,7 +146,7 @@ def summary(plan: Plan) -> str:
         else:
             kinds.setdefault((action.image, action.image_id), set()).add(action.kind)
     add = sum(1 for k in kinds.values() if ActionKind.RESERVE in k)
-    delete = sum(1 for k in kinds.values() if ActionKind.DELETE in k)
+    delete = sum(1 for k in kinds.values() if any(kind.deletes for kind in k))
     change = len(kinds) - add - delete
     return (
         f"Plan: {add} to add, {change} to change, {delete} to delete, "

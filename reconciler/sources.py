@@ -18,6 +18,7 @@ import urllib3
 
 from catalog.model import ImageSource
 from reconciler.errors import SourceError
+from reconciler.failures import failure_reason
 
 CHUNK_SIZE = 1024 * 1024
 # Pieces of the upload body: a WSGI server re-buffers each HTTP chunk Glance reads from, so
@@ -25,6 +26,7 @@ CHUNK_SIZE = 1024 * 1024
 SEND_SIZE = 64 * 1024
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 60.0
+PROBE_TIMEOUT = 10.0
 # What Glance computes by default (its os_hash_algo); hashed alongside the manifest's algorithm.
 GLANCE_HASH = "sha512"
 
@@ -66,6 +68,8 @@ class VerifiedStream:
         self._hashes = {algorithm: hashlib.new(algorithm) for algorithm in sorted(algorithms)}
         self.size = 0
         self.failure: SourceError | None = None
+        # Every byte of the source was handed out (what Glance received is another matter).
+        self.complete = False
 
     @property
     def digests(self) -> dict[str, str]:
@@ -101,6 +105,7 @@ class VerifiedStream:
                 raise self.failure
         if held is not None:
             yield from _pieces(held)
+        self.complete = True
 
 
 def _pieces(chunk: bytes) -> Iterator[bytes]:
@@ -120,7 +125,9 @@ def _file_chunks(handle: IO[bytes], image: str, path: str) -> Iterator[bytes]:
         raise SourceError(f"image '{image}': reading {path} failed: {error.strerror}") from error
 
 
-def _url_chunks(response: requests.Response, image: str, url: str) -> Iterator[bytes]:
+def _url_chunks(
+    response: requests.Response, image: str, url: str, timeout: float
+) -> Iterator[bytes]:
     expected = response.headers.get("Content-Length")
     received = 0
     try:
@@ -128,9 +135,17 @@ def _url_chunks(response: requests.Response, image: str, url: str) -> Iterator[b
         for chunk in response.raw.stream(CHUNK_SIZE, decode_content=False):
             received += len(chunk)
             yield chunk
+    except (urllib3.exceptions.ReadTimeoutError, TimeoutError) as error:
+        # Not tried again: a source that stalled once tends to stall again, and each try
+        # would cost another full timeout.
+        raise SourceError(
+            f"image '{image}': {url} sent no data for {timeout:g} s after {received} bytes "
+            "(--timeout); not retried"
+        ) from error
     except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as error:
         raise SourceError(
-            f"image '{image}': reading {url} failed after {received} bytes: {error}",
+            f"image '{image}': reading {url} failed after {received} bytes: "
+            f"{failure_reason(error, timeout)}",
             transient=True,
         ) from error
     if expected is not None and expected.isdigit() and received != int(expected):
@@ -139,9 +154,18 @@ def _url_chunks(response: requests.Response, image: str, url: str) -> Iterator[b
         )
 
 
+def fetch_url(source: ImageSource) -> str:
+    """The URL to fetch, as the source names it."""
+    assert source.url is not None
+    return source.url
+
+
 @contextmanager
 def open_source(
-    source: ImageSource, image: str, progress: ByteProgress | None = None
+    source: ImageSource,
+    image: str,
+    progress: ByteProgress | None = None,
+    timeout: float = READ_TIMEOUT,
 ) -> Iterator[VerifiedStream]:
     """A VerifiedStream over the source; the file or connection is closed on exit."""
     if source.file is not None:
@@ -157,12 +181,11 @@ def open_source(
                 _file_chunks(handle, image, str(source.file)), source, image, size, progress
             )
         return
-    assert source.url is not None
-    response = _get(source.url, image)
+    response = _get(source, image, timeout)
     with response:
         length = response.headers.get("Content-Length")
         yield VerifiedStream(
-            _url_chunks(response, image, source.url),
+            _url_chunks(response, image, source.location, timeout),
             source,
             image,
             int(length) if length and length.isdigit() else None,
@@ -170,17 +193,60 @@ def open_source(
         )
 
 
-def _get(url: str, image: str) -> Any:
+def _get(
+    source: ImageSource,
+    image: str,
+    timeout: float,
+    headers: dict[str, str] | None = None,
+) -> Any:
+    location = source.location
     try:
-        response = requests.get(url, stream=True, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
+        response = requests.get(
+            fetch_url(source),
+            stream=True,
+            timeout=(min(CONNECT_TIMEOUT, timeout), timeout),
+            headers=headers,
+        )
+    except (requests.exceptions.InvalidSchema, requests.exceptions.InvalidURL) as error:
+        # Also a redirect to file:// or ftp://: the same every time, so not tried again.
+        raise SourceError(
+            f"image '{image}': cannot fetch {location}: it leads to a URL that is not "
+            f"http(s) ({error})"
+        ) from error
+    except requests.exceptions.TooManyRedirects as error:
+        raise SourceError(
+            f"image '{image}': cannot fetch {location}: too many redirects"
+        ) from error
+    except requests.exceptions.Timeout as error:
+        raise SourceError(
+            f"image '{image}': cannot fetch {location}: no answer within {timeout:g} s",
+            transient=isinstance(error, requests.exceptions.ConnectTimeout),
+        ) from error
     except requests.RequestException as error:
         raise SourceError(
-            f"image '{image}': cannot fetch {url}: {error}", transient=True
+            f"image '{image}': cannot fetch {location}: {failure_reason(error, timeout)}",
+            transient=True,
         ) from error
-    if response.status_code != 200:
+    if response.status_code not in (200, 206):
         response.close()
         raise SourceError(
-            f"image '{image}': {url} answered HTTP {response.status_code}",
-            transient=response.status_code >= 500,
+            f"image '{image}': {location} answered HTTP {response.status_code}",
+            transient=response.status_code >= 500 or response.status_code == 429,
         )
     return response
+
+
+def probe_source(source: ImageSource, image: str, timeout: float = PROBE_TIMEOUT) -> None:
+    """Check that the source can be read, without reading it: the file opens, or the URL
+    answers a one-byte ranged GET (a HEAD is not used: signed URLs are often signed for GET
+    only). Raises SourceError (``transient`` as for a fetch) when it cannot."""
+    if source.file is not None:
+        try:
+            with source.file.open("rb"):
+                return
+        except OSError as error:
+            raise SourceError(
+                f"image '{image}': cannot read {source.file}: {error.strerror}"
+            ) from error
+    response = _get(source, image, timeout, headers={"Range": "bytes=0-0"})
+    response.close()

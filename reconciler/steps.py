@@ -31,6 +31,9 @@ from reconciler.plan import Conflict, Note
 BUSY_STATES = frozenset({"saving", "importing", "uploading"})
 USABLE_STATES = frozenset({"queued", "active", "deactivated"})
 NAME_LIMIT = 255
+# How long an image may stay saving/importing before it is taken for stuck (--stuck-after):
+# past Glance's own import lock expiry (60 minutes for a processing task).
+STUCK_AFTER_SECONDS = 3600.0
 REPLACEMENT_SUFFIX = " (replacement)"
 
 
@@ -82,13 +85,15 @@ def wanted_checksum(desired: DesiredImage) -> str | None:
     return str(desired.source.checksum)
 
 
-def create(desired: DesiredImage, snapshot: Snapshot, marker: str) -> ImageSteps:
+def create(
+    desired: DesiredImage, snapshot: Snapshot, marker: str, reason: str = "not in Glance"
+) -> ImageSteps:
     steps = ImageSteps()
     changes = creation_changes(desired, marker)
     if desired.image_id is not None:
         changes.insert(0, FieldChange("id", None, desired.image_id))
     steps.actions.append(
-        Action(ActionKind.RESERVE, desired.name, None, tuple(changes), reason="not in Glance")
+        Action(ActionKind.RESERVE, desired.name, None, tuple(changes), reason=reason)
     )
     steps.actions += _data_actions(desired, None)
     steps.extend(member_steps(desired, {}, None, snapshot.projects))
@@ -100,12 +105,21 @@ def create(desired: DesiredImage, snapshot: Snapshot, marker: str) -> ImageSteps
 
 
 def converge(
-    desired: DesiredImage, observed: ObservedImage, snapshot: Snapshot, marker: str
+    desired: DesiredImage,
+    observed: ObservedImage,
+    snapshot: Snapshot,
+    marker: str,
+    stuck_after: float = STUCK_AFTER_SECONDS,
 ) -> ImageSteps:
     steps = ImageSteps(claimed={observed.id})
-    if problem := _unusable(observed):
+    if why := _broken(observed, snapshot, stuck_after):
+        return _remake(desired, observed, snapshot, marker, why)
+    # An import still running (a run cut short after starting it) is followed, not started
+    # again: the import step waits for the task Glance runs.
+    following = observed.status == "importing" and _imports(desired)
+    if not following and (problem := _unusable(observed)):
         return steps.conflict(desired.name, *problem)
-    has_data = observed.status != "queued"
+    has_data = observed.status not in ("queued", "importing")
     changes = image_changes(desired, observed, marker)
     if observed.name != desired.name:
         changes.insert(0, FieldChange("name", observed.name, desired.name))
@@ -178,6 +192,60 @@ def delete(name: str, observed: ObservedImage, reason: str) -> list[Action]:
     return actions
 
 
+def _broken(observed: ObservedImage, snapshot: Snapshot, stuck_after: float) -> str:
+    """Why ``observed`` can never take data as it is ("" when it may): Glance killed it, or
+    it has been saving or importing for longer than ``stuck_after`` seconds."""
+    if observed.status == "killed":
+        return "Glance killed it (status killed)"
+    if observed.status in BUSY_STATES and observed.updated_at and snapshot.taken_at:
+        age = snapshot.taken_at - observed.updated_at
+        if age > stuck_after:
+            return f"stuck {observed.status} for {age / 60:.0f} minutes (--stuck-after)"
+    return ""
+
+
+def _remake(
+    desired: DesiredImage, observed: ObservedImage, snapshot: Snapshot, marker: str, why: str
+) -> ImageSteps:
+    """Discard a broken image and make it again under the same name: it holds no data, so
+    nothing is lost; never an image with a fixed id (Glance never gives an id out twice) nor
+    one taken over with adopt."""
+    steps = ImageSteps(claimed={observed.id})
+    if desired.image_id is not None:
+        return steps.conflict(
+            desired.name,
+            f"image {observed.id} cannot take data: {why}; its id is fixed, and Glance never "
+            "gives an id out twice",
+            "delete the image by hand and give the manifest a new id: (or remove id:)",
+        )
+    if desired.adopt:
+        return steps.conflict(
+            desired.name,
+            f"image {observed.id} cannot take data: {why}; it was adopted, so glance-catalog "
+            "does not recreate it",
+            "delete it by hand; the next run creates it",
+        )
+    unprotect = (FieldChange("protected", True, False),) if observed.protected else ()
+    steps.actions.append(
+        Action(
+            ActionKind.DISCARD,
+            desired.name,
+            observed.id,
+            unprotect,
+            reason=f"will be recreated: {why}",
+        )
+    )
+    remade = create(desired, snapshot, marker, reason=f"recreated: {why}")
+    steps.actions += remade.actions
+    steps.conflicts += remade.conflicts
+    steps.notes += remade.notes
+    return steps
+
+
+def _imports(desired: DesiredImage) -> bool:
+    return desired.source is not None and desired.source.method is TransferMethod.WEB_DOWNLOAD
+
+
 def _unusable(observed: ObservedImage) -> tuple[str, str] | None:
     if observed.status in BUSY_STATES:
         return (
@@ -202,7 +270,12 @@ def _data_actions(desired: DesiredImage, image_id: str | None) -> list[Action]:
     )
     return [
         Action(
-            kind, desired.name, image_id, source=desired.source, reason="the image has no data yet"
+            kind,
+            desired.name,
+            image_id,
+            source=desired.source,
+            reason="the image has no data yet",
+            recreatable=desired.image_id is None and not desired.adopt,
         )
     ]
 

@@ -10,20 +10,37 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
+import uuid
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from catalog.model import ImageSource
 from reconciler.actions import FieldChange
-from reconciler.errors import CloudError
+from reconciler.errors import CloudError, SourceError
 from reconciler.gateway import transfer
-from reconciler.gateway.session import JSON_PATCH, CloudSession, glance_message
-from reconciler.glance_patch import create_body, json_patch
-from reconciler.observed import ObservedImage, Snapshot
-from reconciler.sources import ByteProgress
+from reconciler.gateway.retry import Retrier
+from reconciler.gateway.session import DEFAULT_TIMEOUT, JSON_PATCH, CloudSession, glance_message
+from reconciler.glance_patch import create_body, json_patch, patch_against
+from reconciler.observed import BASE_KEYS, SOURCE_PROPERTY, ObservedImage, Snapshot
+from reconciler.sources import ByteProgress, probe_source
 
 PAGE_SIZE = 1000
+# Base keys a recreated image takes over from the one it replaces.
+CLONED_KEYS = frozenset(
+    {
+        "name",
+        "visibility",
+        "protected",
+        "os_hidden",
+        "min_ram",
+        "min_disk",
+        "disk_format",
+        "container_format",
+        "tags",
+    }
+)
 READ_CONCURRENCY = 4
 # Keystone ids are uuid4 hex; some deployments use dashed UUIDs.
 PROJECT_ID = re.compile(r"[0-9a-f]{32}|[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}")
@@ -32,9 +49,20 @@ PROJECT_ID = re.compile(r"[0-9a-f]{32}|[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}
 class GlanceGateway:
     """One authenticated session to one cloud's Glance, for one project."""
 
-    def __init__(self, cloud: str, *, concurrency: int = READ_CONCURRENCY) -> None:
+    def __init__(
+        self,
+        cloud: str,
+        *,
+        concurrency: int = READ_CONCURRENCY,
+        timeout: float = DEFAULT_TIMEOUT,
+        import_timeout: float = transfer.IMPORT_TIMEOUT_SECONDS,
+        retrier: Retrier | None = None,
+    ) -> None:
         self.cloud = cloud
-        self._session = CloudSession(cloud)
+        self.timeout = timeout
+        self.import_timeout = import_timeout
+        self._session = CloudSession(cloud, timeout=timeout, retrier=retrier)
+        self.retrier = self._session.retrier
         self.project_id = self._session.project_id
         self._concurrency = max(1, concurrency)
         self._peers: dict[str, GlanceGateway] = {}
@@ -52,9 +80,14 @@ class GlanceGateway:
         query: dict[str, Any] | None = {**params, "limit": PAGE_SIZE}
         while url:
             response = self._session.glance(
-                "GET", url, params=query, expect=(200,), what="listing images", retry=True
+                "GET", url, params=query, expect=(200,), what="listing images"
             )
-            body = response.json()
+            body = self._session.json(response, "listing images")
+            if not isinstance(body, dict) or not isinstance(body.get("images"), list):
+                raise CloudError(
+                    f"listing images: {self._session.glance_endpoint} answered JSON without "
+                    "an image list: is it really Glance?"
+                )
             yield from body.get("images", [])
             next_link = body.get("next")
             url = next_link.removeprefix("/v2") if next_link else None
@@ -73,6 +106,7 @@ class GlanceGateway:
         """
         wanted_names, wanted_ids = frozenset(names), frozenset(ids)
         resolved = self.resolve_projects(projects)
+        taken_at = time.time()
         found: dict[str, dict[str, Any]] = {}
         for hidden in ("false", "true"):
             for body in self._list({"owner": self.project_id, "os_hidden": hidden}):
@@ -95,21 +129,23 @@ class GlanceGateway:
             ObservedImage.from_glance(found[image_id], members.get(image_id))
             for image_id in sorted(found)
         )
-        return Snapshot(self.cloud, self.project_id, images, resolved)
+        return Snapshot(self.cloud, self.project_id, images, resolved, taken_at)
 
     def members(self, image_id: str) -> dict[str, str]:
         """Project id -> membership status (pending, accepted, rejected) of one shared image."""
+        what = f"reading the members of image {image_id}"
         response = self._session.glance(
-            "GET",
-            f"/images/{image_id}/members",
-            expect=(200,),
-            what=f"reading the members of image {image_id}",
-            retry=True,
+            "GET", f"/images/{image_id}/members", expect=(200,), what=what
         )
+        body = self._session.json(response, what)
         return {
             str(member["member_id"]): str(member["status"])
-            for member in response.json().get("members", [])
+            for member in (body.get("members", []) if isinstance(body, dict) else [])
         }
+
+    def show(self, image_id: str, what: str) -> dict[str, Any]:
+        """The image as Glance shows it now."""
+        return transfer.show(self._session, image_id, what)
 
     def resolve_projects(self, references: Iterable[str]) -> dict[str, str]:
         """Project name or id -> id, through Keystone; an unknown project is a CloudError."""
@@ -132,7 +168,9 @@ class GlanceGateway:
                 f"member project '{reference}': Keystone answered HTTP {by_name.status_code}: "
                 f"{glance_message(by_name)}"
             )
-        matches = sorted(str(project["id"]) for project in by_name.json().get("projects", []))
+        body = self._session.json(by_name, f"member project '{reference}'")
+        listed = body.get("projects", []) if isinstance(body, dict) else []
+        matches = sorted(str(project["id"]) for project in listed)
         if len(matches) == 1:
             return matches[0]
         if len(matches) > 1:
@@ -151,38 +189,75 @@ class GlanceGateway:
     # Writing: one method per action kind
 
     def reserve(self, changes: Iterable[FieldChange]) -> str:
+        """Create the image with exactly these fields, under the id the changes pin or a fresh
+        one chosen here. The create is safe to repeat: a retry sends the same id, and Glance's
+        409 for it means an earlier try made the image (checked: it carries the same name and
+        tags), so no image is ever created twice."""
         body = create_body(changes)
+        pinned = "id" in body
+        body.setdefault("id", str(uuid.uuid4()))
+        image_id = str(body["id"])
         what = f"creating image '{body.get('name')}'"
         response = self._session.glance("POST", "/images", json=body, expect=(201, 409), what=what)
-        if response.status_code == 409:
-            reason = glance_message(response)
-            if "id" in body:
-                reason = (
-                    f"Glance refuses id {body['id']}: an image had it before (Glance keeps the "
-                    "ids of deleted images and never gives them out again); choose a new id:"
-                )
-            raise CloudError(f"{what}: {reason}")
-        return str(response.json()["id"])
+        if response.status_code == 201:
+            return image_id
+        existing = self._existing(image_id, what)
+        wanted_tags = set(body.get("tags") or ())
+        if (
+            existing is not None
+            and existing.get("name") == body.get("name")
+            and wanted_tags <= set(existing.get("tags") or ())
+        ):
+            return image_id
+        reason = glance_message(response)
+        if pinned:
+            reason = (
+                f"Glance refuses id {image_id}: an image had it before (Glance keeps the "
+                "ids of deleted images and never gives them out again); choose a new id:"
+            )
+        raise CloudError(f"{what}: {reason}")
+
+    def _existing(self, image_id: str, what: str) -> dict[str, Any] | None:
+        response = self._session.glance(
+            "GET", f"/images/{image_id}", expect=(200, 404), what=f"{what}: reading it back"
+        )
+        if response.status_code == 404:
+            return None
+        body = self._session.json(response, what)
+        return body if isinstance(body, dict) else None
 
     def update(self, image_id: str, changes: Iterable[FieldChange]) -> None:
-        patch = json_patch(changes)
-        self._session.glance(
-            "PATCH",
-            f"/images/{image_id}",
-            data=json.dumps(patch),
-            headers={"Content-Type": JSON_PATCH},
-            expect=(200,),
-            what=f"updating image {image_id}",
-            retry=True,
-        )
+        """Apply the changes; a retry (after a lost answer or a 5xx) re-reads the image and
+        sends only what it does not carry yet."""
+        wanted = tuple(changes)
+        what = f"updating image {image_id}"
+        pending = [json_patch(wanted)]
+
+        def once() -> None:
+            if not pending[0]:
+                return
+            self._session.glance(
+                "PATCH",
+                f"/images/{image_id}",
+                data=json.dumps(pending[0]),
+                headers={"Content-Type": JSON_PATCH},
+                expect=(200,),
+                what=what,
+                retry=False,
+            )
+
+        def refresh(_: Exception) -> None:
+            pending[0] = patch_against(wanted, self.show(image_id, what))
+
+        self.retrier.run(once, before_retry=refresh)
 
     def deactivate(self, image_id: str) -> None:
+        # Glance answers 204 to deactivating a deactivated image: safe to repeat.
         self._session.glance(
             "POST",
             f"/images/{image_id}/actions/deactivate",
             expect=(204,),
             what=f"deactivating image {image_id}",
-            retry=True,
         )
 
     def reactivate(self, image_id: str) -> None:
@@ -191,7 +266,6 @@ class GlanceGateway:
             f"/images/{image_id}/actions/reactivate",
             expect=(204,),
             what=f"reactivating image {image_id}",
-            retry=True,
         )
 
     def delete(self, image_id: str) -> None:
@@ -200,7 +274,6 @@ class GlanceGateway:
             f"/images/{image_id}",
             expect=(204, 404),  # 404: already gone, as after a retried delete
             what=f"deleting image {image_id}",
-            retry=True,
         )
 
     def add_member(self, image_id: str, member: str) -> None:
@@ -211,7 +284,6 @@ class GlanceGateway:
             json={"member": member},
             expect=(200, 409),
             what=f"adding member {member} to image {image_id}",
-            retry=True,
         )
 
     def remove_member(self, image_id: str, member: str) -> None:
@@ -221,28 +293,79 @@ class GlanceGateway:
             f"/images/{image_id}/members/{member}",
             expect=(204, 404),
             what=f"removing member {member} from image {image_id}",
-            retry=True,
         )
+
+    def recreate(self, image_id: str, image: str) -> str:
+        """Delete an image that cannot take data and make it again: same fields, tags,
+        properties and members, a new id. Deleted first, so that a run cut short in between
+        leaves no second image under the name (the next run creates it)."""
+        what = f"image '{image}': recreating it"
+        body = self.show(image_id, what)
+        members = self.members(image_id) if body.get("visibility") == "shared" else {}
+        if body.get("protected"):
+            self.update(image_id, (FieldChange("protected", True, False),))
+        self.delete(image_id)
+        fields = {
+            key: value
+            for key, value in body.items()
+            if (key not in BASE_KEYS or key in CLONED_KEYS)
+            and not key.startswith("os_glance")
+            and key != SOURCE_PROPERTY
+        }
+        new_id = str(uuid.uuid4())
+        self._create_exactly({**fields, "id": new_id}, what)
+        for member in sorted(members):
+            self.add_member(new_id, member)
+        return new_id
+
+    def _create_exactly(self, body: dict[str, Any], what: str) -> None:
+        response = self._session.glance("POST", "/images", json=body, expect=(201, 409), what=what)
+        if response.status_code == 409 and self._existing(str(body["id"]), what) is None:
+            raise self._session.http_error(what, response)
 
     def accept_member(self, image_id: str, member: str, cloud: str) -> None:
         """Accept as the member project: only it may, so through its own clouds.yaml entry."""
-        with self._peers_lock:
-            peer = self._peers.get(cloud)
-            if peer is None:
-                peer = self._peers[cloud] = GlanceGateway(cloud)
-        if peer.project_id != member:
-            raise CloudError(
-                f"accept_with: cloud '{cloud}' is scoped to project {peer.project_id}, "
-                f"not to the member {member}"
-            )
+        if problem := self.accept_cloud_problem(cloud, member):
+            raise CloudError(problem)
+        peer = self._peer(cloud)
         peer._session.glance(
             "PUT",
             f"/images/{image_id}/members/{member}",
             json={"status": "accepted"},
             expect=(200,),
             what=f"accepting image {image_id} as {member} with cloud '{cloud}'",
-            retry=True,
         )
+
+    def _peer(self, cloud: str) -> GlanceGateway:
+        with self._peers_lock:
+            peer = self._peers.get(cloud)
+            if peer is None:
+                peer = self._peers[cloud] = GlanceGateway(
+                    cloud, timeout=self.timeout, retrier=self.retrier
+                )
+            return peer
+
+    def accept_cloud_problem(self, cloud: str, member: str) -> str | None:
+        """Why the clouds.yaml entry ``cloud`` cannot accept a membership for the project
+        ``member`` (it does not open, or it is scoped to another project); None if it can."""
+        try:
+            peer = self._peer(cloud)
+        except CloudError as error:
+            return f"accept_with: {' '.join(error.lines)}"
+        if peer.project_id != member:
+            return (
+                f"accept_with: cloud '{cloud}' is scoped to project {peer.project_id}, "
+                f"not to the member {member}"
+            )
+        return None
+
+    def source_problem(self, source: ImageSource, image: str) -> str | None:
+        """Why the source cannot be read (after the run's retries), or None if it can."""
+        try:
+            self.retrier.run(lambda: probe_source(source, image, min(self.timeout, 30.0)))
+        except SourceError as error:
+            return " ".join(error.lines)
+        return None
 
     def upload(
         self,
@@ -256,4 +379,4 @@ class GlanceGateway:
 
     def web_download(self, image_id: str, image: str, source: ImageSource) -> None:
         """Have Glance pull the URL, verified; see transfer.web_download."""
-        transfer.web_download(self._session, image_id, image, source)
+        transfer.web_download(self._session, image_id, image, source, self.import_timeout)

@@ -1,4 +1,5 @@
-"""One authenticated openstacksdk connection, and Glance requests with bounded retries.
+"""One authenticated openstacksdk connection, and Glance and Keystone requests under the run's
+retry policy (retry.py) and timeout.
 
 Requests go through the SDK's raw REST adapter with JSON bodies we build ourselves, because the
 SDK's image helpers have traps: they stringify values, rewrite tags as index paths, and return
@@ -8,33 +9,24 @@ error responses without raising.
 from __future__ import annotations
 
 import re
-import time
+import threading
 from collections.abc import Iterable
 from typing import Any
 
 import keystoneauth1.adapter
-import keystoneauth1.exceptions
-import openstack
-import openstack.exceptions
 import requests
 
 from reconciler.errors import CloudError
+from reconciler.failures import failure_reason
+from reconciler.gateway.clouds import CLIENT_ERRORS, open_cloud
+from reconciler.gateway.retry import TRANSIENT_STATUS, Retrier, parse_retry_after
 
-ATTEMPTS = 3
 JSON_PATCH = "application/openstack-images-v2.1-json-patch"
-RETRY_BASE_SECONDS = 0.5
-TRANSIENT_STATUS = frozenset({500, 502, 503, 504})
-
-CLIENT_ERRORS = (
-    keystoneauth1.exceptions.ClientException,
-    openstack.exceptions.SDKException,
-    requests.RequestException,
-)
-
-
-def backoff(attempt: int) -> None:
-    """Sleep before attempt ``attempt + 1``: 0.5 s, 1 s, 2 s, ..."""
-    time.sleep(RETRY_BASE_SECONDS * 2 ** (attempt - 1))
+# Seconds without an answer before a request to Glance or Keystone gives up (--timeout).
+DEFAULT_TIMEOUT = 60.0
+# Requests in a row that got no answer at all (timed out, or refused) before Glance is taken
+# for gone: the run then fails fast instead of waiting a timeout per remaining request.
+UNANSWERED_LIMIT = 3
 
 
 def glance_message(response: requests.Response) -> str:
@@ -54,55 +46,73 @@ def glance_message(response: requests.Response) -> str:
     return str(body)[:300]
 
 
-class CloudSession:
-    """An authenticated session to one cloud, scoped to one project."""
+def _unanswered(reason: str) -> bool:
+    return reason == "connection refused" or reason.startswith("no answer within")
 
-    def __init__(self, cloud: str) -> None:
+
+class CloudSession:
+    """An authenticated session to one cloud, scoped to one project. Every request to Glance
+    gives up after ``timeout`` seconds without an answer; ``retrier`` is the run's retry
+    policy and budget (shared with the sessions of accept_with clouds)."""
+
+    def __init__(
+        self, cloud: str, *, timeout: float = DEFAULT_TIMEOUT, retrier: Retrier | None = None
+    ) -> None:
         self.cloud = cloud
-        try:
-            self._connection = openstack.connect(cloud=cloud)
-            project_id: str | None = self._connection.current_project_id
-        except openstack.exceptions.ConfigException as error:
-            raise CloudError(f"cloud '{cloud}': {error}") from error
-        except CLIENT_ERRORS as error:
-            raise CloudError(f"cloud '{cloud}': cannot authenticate: {error}") from error
-        if not project_id:
-            raise CloudError(f"cloud '{cloud}': the credentials are not scoped to a project")
-        self.project_id: str = project_id
+        self.timeout = timeout
+        self.retrier = retrier or Retrier()
+        opened = open_cloud(cloud, timeout=timeout)
+        self._connection = opened.connection
+        self.project_id: str = opened.project_id
+        self.glance_endpoint = opened.glance_endpoint
+        self._unanswered = 0
+        self._unanswered_lock = threading.Lock()
         # No retries below ours: keystoneauth would re-send a request on 503/429 (openstacksdk
         # asks for 5 on the image service) or a dropped connection, with a body iterator that
-        # is already spent; CloudSession.glance and transfer.upload decide what may be retried.
+        # is already spent; the Retrier and transfer.py decide what may be tried again.
         self._glance = keystoneauth1.adapter.Adapter(
             session=self._connection.session,
-            endpoint_override=self._glance_v2_endpoint(),
+            endpoint_override=self.glance_endpoint,
             connect_retries=0,
             status_code_retries=0,
         )
 
-    def _glance_v2_endpoint(self) -> str:
-        """Glance's v2 root from clouds.yaml or the catalog. Taken as given rather than through
-        openstacksdk's version discovery, which costs a request to Glance on every run."""
-        config = self._connection.config
-        try:
-            endpoint = config.get_endpoint("image") or self._connection.session.get_endpoint(
-                service_type="image",
-                interface=config.get_interface("image"),
-                region_name=config.get_region_name("image"),
-            )
-        except CLIENT_ERRORS as error:
-            raise CloudError(f"cloud '{self.cloud}': no image endpoint: {error}") from error
-        if not endpoint:
-            raise CloudError(f"cloud '{self.cloud}': the catalog has no image (Glance) endpoint")
-        root = re.sub(r"/v\d+(\.\d+)?/?$", "", str(endpoint).rstrip("/"))
-        return f"{root}/v2"
-
     def close(self) -> None:
         self._connection.close()
 
-    def raw(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        """One Glance request, as it comes: no status check, no retry."""
-        response: requests.Response = self._glance.request(url, method, raise_exc=False, **kwargs)
+    def raw(self, method: str, url: str, *, what: str, **kwargs: Any) -> requests.Response:
+        """One Glance request and its answer, whatever the status. No answer at all (refused,
+        reset, timed out) is a transient CloudError, final once Glance has stopped answering."""
+        with self._unanswered_lock:
+            gone = self._unanswered >= UNANSWERED_LIMIT
+        if gone:
+            raise CloudError(
+                f"{what}: not sent: Glance at {self.glance_endpoint} stopped answering "
+                f"({UNANSWERED_LIMIT} requests in a row got no answer)"
+            )
+        try:
+            response: requests.Response = self._glance.request(
+                url, method, raise_exc=False, **kwargs
+            )
+        except CLIENT_ERRORS as error:
+            reason = failure_reason(error, self.timeout)
+            if _unanswered(reason):
+                with self._unanswered_lock:
+                    self._unanswered += 1
+            raise CloudError(
+                f"{what}: Glance at {self.glance_endpoint}: {reason}", transient=True
+            ) from error
+        with self._unanswered_lock:
+            self._unanswered = 0
         return response
+
+    def http_error(self, what: str, response: requests.Response) -> CloudError:
+        """The CloudError for an unexpected answer: transient for 5xx and 429."""
+        return CloudError(
+            f"{what}: Glance answered HTTP {response.status_code}: {glance_message(response)}",
+            transient=response.status_code in TRANSIENT_STATUS,
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
+        )
 
     def glance(
         self,
@@ -111,33 +121,57 @@ class CloudSession:
         *,
         expect: Iterable[int],
         what: str,
-        retry: bool = False,
+        retry: bool = True,
         **kwargs: Any,
     ) -> requests.Response:
-        """A Glance request whose status must be in ``expect``; with ``retry`` (for requests
-        that are safe to repeat) connection errors and 5xx answers are retried with backoff."""
-        attempts = ATTEMPTS if retry else 1
-        for attempt in range(1, attempts + 1):
-            try:
-                response = self.raw(method, url, **kwargs)
-            except CLIENT_ERRORS as error:
-                if attempt == attempts:
-                    raise CloudError(f"{what}: cannot reach Glance: {error}") from error
-            else:
-                if response.status_code in expect:
-                    return response
-                if attempt == attempts or response.status_code not in TRANSIENT_STATUS:
-                    raise CloudError(
-                        f"{what}: Glance answered HTTP {response.status_code}: "
-                        f"{glance_message(response)}"
-                    )
-            backoff(attempt)
-        raise AssertionError("unreachable")
+        """A Glance request whose status must be in ``expect``. With ``retry`` (only for
+        requests that are safe to send again as they are) a transient failure is tried again
+        under the run's policy."""
+        wanted = frozenset(expect)
+
+        def once() -> requests.Response:
+            response = self.raw(method, url, what=what, **kwargs)
+            if response.status_code in wanted:
+                return response
+            raise self.http_error(what, response)
+
+        return self.retrier.run(once) if retry else once()
+
+    def json(self, response: requests.Response, what: str) -> Any:
+        """The JSON body of a Glance answer; anything else (an HTML page from a proxy, an
+        endpoint that is not Glance) is a CloudError that says so."""
+        try:
+            return response.json()
+        except ValueError as error:
+            kind = response.headers.get("Content-Type", "no Content-Type").split(";")[0]
+            where = response.url.split("?")[0] if response.url else self.glance_endpoint
+            raise CloudError(
+                f"{what}: {where} answered HTTP {response.status_code} with {kind}, not "
+                "the JSON of an OpenStack API (is the endpoint in clouds.yaml or the catalog "
+                "right?)"
+            ) from error
 
     def keystone(self, url: str, what: str, **kwargs: Any) -> requests.Response:
-        """A GET to Keystone, as it comes (the caller reads the status)."""
-        try:
-            response: requests.Response = self._connection.identity.request(url, "GET", **kwargs)
-        except CLIENT_ERRORS as error:
-            raise CloudError(f"{what}: cannot ask Keystone: {error}") from error
-        return response
+        """A GET to Keystone, as it comes (the caller reads the status); a transient failure
+        (no answer, 5xx) is tried again under the run's policy."""
+
+        def once() -> requests.Response:
+            try:
+                response: requests.Response = self._connection.identity.request(
+                    url, "GET", raise_exc=False, **kwargs
+                )
+            except CLIENT_ERRORS as error:
+                raise CloudError(
+                    f"{what}: cannot ask Keystone: {failure_reason(error, self.timeout)}",
+                    transient=True,
+                ) from error
+            if response.status_code in TRANSIENT_STATUS:
+                raise CloudError(
+                    f"{what}: Keystone answered HTTP {response.status_code}: "
+                    f"{glance_message(response)}",
+                    transient=True,
+                    retry_after=parse_retry_after(response.headers.get("Retry-After")),
+                )
+            return response
+
+        return self.retrier.run(once)

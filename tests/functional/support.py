@@ -75,7 +75,13 @@ class _SourceHandler(http.server.SimpleHTTPRequestHandler):
     - ``short``: the full Content-Length, then only half the bytes, then the connection closes;
     - ``short-once``: ``short`` on the first request, then the file;
     - ``reset``: the connection closes before any answer;
-    - ``slow``: the file in 256 KiB pieces, 50 ms apart.
+    - ``slow``: the file in 256 KiB pieces, 50 ms apart;
+    - ``vanishing``: there for a ranged GET (preflight's probe), HTTP 404 for a whole read;
+    - ``hang``: the headers and 64 KiB of the file, then nothing for 20 s, then the connection
+      closes (a server that stalls).
+
+    A ranged GET (preflight's probe) gets 206 with the first byte whatever the fault (but
+    ``reset``) and never counts as a first request: the ``-once`` faults hit the first read.
     """
 
     requests_seen: dict[str, int]
@@ -83,18 +89,40 @@ class _SourceHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
+    def _first_byte(self, name: str) -> None:
+        """A ranged GET answered as servers do: 206 with the bytes asked for (one here)."""
+        path = Path(self.directory) / name
+        if not path.is_file():
+            self.send_error(404, "not found")
+            return
+        size = path.stat().st_size
+        self.send_response(206)
+        self.send_header("Content-Range", f"bytes 0-0/{size}")
+        self.send_header("Content-Length", "1")
+        self.end_headers()
+        with path.open("rb") as handle:
+            self.wfile.write(handle.read(1))
+
     def do_GET(self) -> None:
         fault, _, rest = self.path.lstrip("/").partition("/")
-        if fault not in ("fail-once", "short", "short-once", "reset", "slow"):
-            super().do_GET()
-            return
-        seen = self.requests_seen[self.path] = self.requests_seen.get(self.path, 0) + 1
-        first = seen == 1
-        body = (Path(self.directory) / rest).read_bytes()
+        if fault not in ("fail-once", "short", "short-once", "reset", "slow", "vanishing", "hang"):
+            fault, rest = "", self.path.lstrip("/")
         if fault == "reset":
             self.close_connection = True
             self.connection.shutdown(2)
             return
+        if "Range" in self.headers:
+            self._first_byte(rest)
+            return
+        if fault == "":
+            super().do_GET()
+            return
+        if fault == "vanishing":
+            self.send_error(404, "gone")
+            return
+        seen = self.requests_seen[self.path] = self.requests_seen.get(self.path, 0) + 1
+        first = seen == 1
+        body = (Path(self.directory) / rest).read_bytes()
         if fault == "fail-once" and first:
             self.send_error(503, "try again")
             return
@@ -104,6 +132,12 @@ class _SourceHandler(http.server.SimpleHTTPRequestHandler):
         if fault == "short" or (fault == "short-once" and first):
             self.wfile.write(body[: len(body) // 2])
             self.wfile.flush()
+            self.close_connection = True
+            return
+        if fault == "hang":
+            self.wfile.write(body[: 64 * 1024])
+            self.wfile.flush()
+            time.sleep(20)
             self.close_connection = True
             return
         if fault == "slow":
@@ -175,6 +209,13 @@ class GlanceProbe:
             f"/images/{image_id}/file",
             data=data,
             headers={"Content-Type": "application/octet-stream"},
+        )
+
+    def import_web_download(self, image_id: str, url: str) -> None:
+        self._call(
+            "POST",
+            f"/images/{image_id}/import",
+            json={"method": {"name": "web-download", "uri": url}},
         )
 
     def delete(self, image_id: str) -> None:

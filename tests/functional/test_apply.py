@@ -302,7 +302,7 @@ def test_a_checksum_mismatch_never_leaves_an_active_image(
             source: {{file: {folder / "a.raw"}}}
           - name: {names["extra"]}
             disk_format: raw
-            source: {{url: "{base_url}/missing.raw", checksum: "{wrong}"}}
+            source: {{url: "{base_url}/vanishing/b.raw", checksum: "{wrong}"}}
     """,
     )
     applied = run_cli("apply", str(manifest), "--cloud", "local", "--auto-approve")
@@ -311,7 +311,9 @@ def test_a_checksum_mismatch_never_leaves_an_active_image(
         f"image '{names['url']}': checksum mismatch for {base_url}/b.raw: expected {wrong}, "
         f"got {sha256_of(folder / 'b.raw')}" in applied.stdout
     )
-    assert f"image '{names['extra']}': {base_url}/missing.raw answered HTTP 404" in applied.stdout
+    assert (
+        f"image '{names['extra']}': {base_url}/vanishing/b.raw answered HTTP 404" in applied.stdout
+    )
     assert "Apply incomplete:" in applied.stdout
     assert probe.only(names["url"])["status"] == "queued"
     assert probe.only(names["extra"])["status"] == "queued"

@@ -50,7 +50,7 @@ def apply(manifest: Path, *extra: str) -> tuple[int, str]:
     return result.code, result.output
 
 
-def test_a_failing_source_fails_its_image_only_and_leaves_nothing_active(
+def test_preflight_finds_sources_that_do_not_answer_and_apply_changes_nothing(
     tmp_path: Path, probe: GlanceProbe, catalog_name: str, served: tuple[Path, str]
 ) -> None:
     folder, base = served
@@ -61,17 +61,49 @@ def test_a_failing_source_fails_its_image_only_and_leaves_nothing_active(
         {
             "good": f'{{url: "{base}/disk.raw", checksum: "{checksum}"}}',
             "missing": f'{{url: "{base}/nothing.raw", checksum: "{checksum}"}}',
-            "short": f'{{url: "{base}/short/disk.raw", checksum: "{checksum}"}}',
             "reset": f'{{url: "{base}/reset/disk.raw", checksum: "{checksum}"}}',
+        },
+    )
+    planned = run_cli("plan", str(manifest), "--cloud", "local")
+    assert planned.code == 1, planned.output
+    lines = planned.output.splitlines()
+    assert any(
+        line.startswith(f"  ! {manifest}:")
+        and f"image '{catalog_name}-missing': {base}/nothing.raw answered HTTP 404" in line
+        for line in lines
+    ), planned.output
+    assert f"image '{catalog_name}-reset': cannot fetch {base}/reset/disk.raw: " in planned.output
+    assert "Max retries" not in planned.output and "Traceback" not in planned.output
+    assert lines[-1].startswith("2 conflicts (marked !): the plan cannot be applied")
+    code, output = apply(manifest, "--parallel", "4")
+    assert code == 1, output
+    assert "the plan has conflicts; nothing was changed" in output
+    for name in ("good", "missing", "reset"):
+        assert probe.named(f"{catalog_name}-{name}") == []
+
+
+def test_a_source_failing_during_apply_fails_its_image_only_and_leaves_nothing_active(
+    tmp_path: Path, probe: GlanceProbe, catalog_name: str, served: tuple[Path, str]
+) -> None:
+    folder, base = served
+    checksum = sha256_of(folder / "disk.raw")
+    manifest = manifest_of(
+        tmp_path,
+        catalog_name,
+        {
+            "good": f'{{url: "{base}/disk.raw", checksum: "{checksum}"}}',
+            "vanishing": f'{{url: "{base}/vanishing/disk.raw", checksum: "{checksum}"}}',
+            "short": f'{{url: "{base}/short/disk.raw", checksum: "{checksum}"}}',
         },
     )
     code, output = apply(manifest, "--parallel", "4")
     assert code == 1, output
-    assert f"image '{catalog_name}-missing': {base}/nothing.raw answered HTTP 404" in output
+    assert (
+        f"image '{catalog_name}-vanishing': {base}/vanishing/disk.raw answered HTTP 404" in output
+    )
     assert f"image '{catalog_name}-short': reading {base}/short/disk.raw failed after" in output
-    assert f"image '{catalog_name}-reset': cannot fetch {base}/reset/disk.raw" in output
-    assert "Traceback" not in output
-    failed = sorted(f"{catalog_name}-{name}" for name in ("missing", "reset", "short"))
+    assert "Traceback" not in output and "IncompleteRead" not in output
+    failed = sorted(f"{catalog_name}-{name}" for name in ("short", "vanishing"))
     assert f"failed ({', '.join(failed)})" in output
     assert probe.only(f"{catalog_name}-good")["status"] == "active"
     for name in failed:
@@ -121,7 +153,7 @@ def test_progress_is_a_log_line_per_upload_off_a_terminal_and_quiet_silences_it(
         {
             "one": f'{{url: "{base}/disk.raw", checksum: "{checksum}"}}',
             "two": "{file: other.raw}",
-            "bad": f'{{url: "{base}/nothing.raw", checksum: "{checksum}"}}',
+            "bad": f'{{url: "{base}/vanishing/disk.raw", checksum: "{checksum}"}}',
         },
     )
     code, output = apply(quiet, "--quiet")
@@ -160,7 +192,8 @@ def test_web_download_failures_are_errors_and_wrong_data_is_not_kept(
         tmp_path,
         catalog_name,
         {
-            "gone": f'{{url: "{base}/nothing.raw", checksum: "{checksum}", method: web-download}}',
+            "gone": f'{{url: "{base}/vanishing/disk.raw", checksum: "{checksum}", '
+            "method: web-download}",
             "wrong": f'{{url: "{base}/disk.raw", checksum: "{wrong}", method: web-download}}',
             "right": f'{{url: "{base}/disk.raw", checksum: "{checksum}", method: web-download}}',
         },
@@ -169,7 +202,9 @@ def test_web_download_failures_are_errors_and_wrong_data_is_not_kept(
     # concurrent imports there can deadlock on the database (a task stays pending for good).
     code, output = apply(manifest, "--parallel", "1")
     assert code == 1, output
-    assert f"image '{catalog_name}-gone': Glance could not import {base}/nothing.raw" in output
+    assert (
+        f"image '{catalog_name}-gone': Glance could not import {base}/vanishing/disk.raw" in output
+    )
     assert probe.only(f"{catalog_name}-gone")["status"] == "queued"
     assert f"image '{catalog_name}-wrong': Glance imported data with sha256:" in output
     assert "the image was deleted so that nobody boots it" in output

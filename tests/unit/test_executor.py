@@ -67,6 +67,10 @@ class RecordingWriter:
     def accept_member(self, image_id: str, member: str, cloud: str) -> None:
         self.calls.append(("accept_member", f"{image_id}/{member}@{cloud}"))
 
+    def recreate(self, image_id: str, image: str) -> str:
+        self.calls.append(("recreate", image_id))
+        return f"{image_id}-again"
+
 
 def test_later_steps_use_the_id_the_reserve_produced() -> None:
     plan = make_plan(catalog(desired("a", state=ImageState.DEACTIVATED)), snapshot())

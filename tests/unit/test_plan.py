@@ -33,7 +33,7 @@ def test_a_plan_round_trips_through_json() -> None:
     [
         ('{"format_version": 99}', "plan format version 99 is not supported"),
         ("not json", "not a glance-catalog plan file"),
-        ('{"format_version": 1}', "not a glance-catalog plan file"),
+        ('{"format_version": 2}', "not a glance-catalog plan file"),
     ],
 )
 def test_unreadable_plans_are_refused_clearly(text: str, fragment: str) -> None:

@@ -1,0 +1,61 @@
+"""Checks made before apply's first write, of what the plan will need: every source it reads
+answers, and every accept_with cloud opens and is scoped to its member project. Only what the
+plan touches is checked, so a plan with nothing to do costs nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from functools import partial
+from typing import Protocol
+
+from catalog.model import Catalog, ImageSource
+from reconciler.actions import ActionKind
+from reconciler.plan import Conflict, Plan
+
+
+class PreflightChecks(Protocol):
+    """What preflight asks of the outside world; each answer is a problem or None."""
+
+    def source_problem(self, source: ImageSource, image: str) -> str | None: ...
+    def accept_cloud_problem(self, cloud: str, member: str) -> str | None: ...
+
+
+def preflight(plan: Plan, catalog: Catalog, checks: PreflightChecks, parallel: int = 4) -> Plan:
+    """``plan`` with a conflict (at the image's manifest position) for every problem found."""
+    probes: dict[tuple[str, str], Callable[[], str | None]] = {}
+    for action in plan.actions:
+        if action.kind in (ActionKind.UPLOAD, ActionKind.IMPORT) and action.source is not None:
+            probes.setdefault(
+                (action.image, f"source {action.source.location}"),
+                partial(checks.source_problem, action.source, action.image),
+            )
+        if action.kind is ActionKind.ACCEPT_MEMBER and action.accept_with and action.member:
+            probes.setdefault(
+                (action.image, f"cloud {action.accept_with} for {action.member}"),
+                partial(checks.accept_cloud_problem, action.accept_with, action.member),
+            )
+    if not probes:
+        return plan
+    keys = sorted(probes)
+    with ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="preflight") as pool:
+        answers = list(pool.map(lambda key: probes[key](), keys))
+    found = []
+    for (image, _), problem in zip(keys, answers, strict=True):
+        if problem is None:
+            continue
+        desired = catalog.image(image)
+        position = str(desired.position) if desired is not None else ""
+        found.append(
+            Conflict(
+                image,
+                problem.removeprefix(f"image '{image}': "),
+                "fix it before apply; nothing was changed",
+                position,
+            )
+        )
+    if not found:
+        return plan
+    conflicts = sorted((*plan.conflicts, *found), key=lambda c: (c.image, c.message))
+    return replace(plan, conflicts=tuple(conflicts))
