@@ -66,6 +66,7 @@ class CloudSession:
         self.project_id: str = opened.project_id
         self.glance_endpoint = opened.glance_endpoint
         self._unanswered = 0
+        self._last_unanswered = ""
         self._unanswered_lock = threading.Lock()
         # No retries below ours: keystoneauth would re-send a request on 503/429 (openstacksdk
         # asks for 5 on the image service) or a dropped connection, with a body iterator that
@@ -88,7 +89,7 @@ class CloudSession:
         if gone:
             raise CloudError(
                 f"{what}: not sent: Glance at {self.glance_endpoint} stopped answering "
-                f"({UNANSWERED_LIMIT} requests in a row got no answer)"
+                f"({UNANSWERED_LIMIT} requests in a row: {self._last_unanswered})"
             )
         try:
             response: requests.Response = self._glance.request(
@@ -99,6 +100,7 @@ class CloudSession:
             if _unanswered(reason):
                 with self._unanswered_lock:
                     self._unanswered += 1
+                    self._last_unanswered = reason
             raise CloudError(
                 f"{what}: Glance at {self.glance_endpoint}: {reason}", transient=True
             ) from error
