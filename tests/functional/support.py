@@ -176,7 +176,9 @@ class GlanceProbe:
     def named(self, name: str) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
         for hidden in ("false", "true"):
-            body = self._call("GET", "/images", params={"name": name, "os_hidden": hidden})
+            body = self._call(
+                "GET", "/images", params={"name": name, "os_hidden": hidden, "limit": 1000}
+            )
             found += body["images"]
         return found
 
@@ -232,7 +234,9 @@ class GlanceProbe:
     def tagged(self, tag: str) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
         for hidden in ("false", "true"):
-            body = self._call("GET", "/images", params={"tag": tag, "os_hidden": hidden})
+            body = self._call(
+                "GET", "/images", params={"tag": tag, "os_hidden": hidden, "limit": 1000}
+            )
             found += body["images"]
         return found
 
