@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from catalog.diagnostics import Diagnostic
 from catalog.locate import diagnostic_at
+from catalog.secrets import EnvReferenceMalformed, env_references
 from catalog.yamldoc import ParsedDocument
 
 _IMAGE_FIELDS = (
@@ -54,7 +56,13 @@ def reserved_property_hint(key: str) -> str | None:
     return None
 
 
-def document_diagnostics(document: ParsedDocument, manifest_dir: Path) -> Iterator[Diagnostic]:
+def document_diagnostics(
+    document: ParsedDocument, manifest_dir: Path, environ: Mapping[str, str] | None = None
+) -> Iterator[Diagnostic]:
+    """The semantic problems of one document. ``${VAR}`` references in source urls are checked
+    against ``environ`` (``os.environ`` when None): the environment validation runs in is the
+    one plan and apply fetch with."""
+    variables = os.environ if environ is None else environ
     body = document.value
     if not isinstance(body, dict):
         return
@@ -71,7 +79,7 @@ def document_diagnostics(document: ParsedDocument, manifest_dir: Path) -> Iterat
         source = image.get("source")
         if isinstance(source, dict):
             yield from _source_diagnostics(
-                document, ("images", index, "source"), source, manifest_dir
+                document, ("images", index, "source"), source, manifest_dir, variables
             )
 
 
@@ -113,8 +121,12 @@ def _source_diagnostics(
     path: tuple[str | int, ...],
     source: dict[str, Any],
     manifest_dir: Path,
+    environ: Mapping[str, str],
 ) -> Iterator[Diagnostic]:
     has_url, has_file = "url" in source, "file" in source
+    url = source.get("url")
+    if isinstance(url, str):
+        yield from _reference_diagnostics(document, (*path, "url"), url, environ)
     if has_url == has_file:
         yield diagnostic_at(
             document,
@@ -151,6 +163,38 @@ def _source_diagnostics(
                 f"no such file: {resolved}",
                 "file is relative to the manifest's folder",
             )
+
+
+def _reference_diagnostics(
+    document: ParsedDocument, path: tuple[str | int, ...], url: str, environ: Mapping[str, str]
+) -> Iterator[Diagnostic]:
+    """A malformed ``${`` in the url, or else every variable it references that is not set.
+
+    Both are placed at the url's value: a quoted or folded scalar has no simple mapping from
+    an offset in the value to a column in the file. Messages name variables, never values.
+    """
+    try:
+        references = env_references(url)
+    except EnvReferenceMalformed as error:
+        yield diagnostic_at(
+            document,
+            path,
+            error.reason,
+            "write ${NAME}, NAME being letters, digits and _ not starting with a digit; "
+            "write $${ for a literal ${",
+        )
+        return
+    reported: set[str] = set()
+    for name, _ in references:
+        if name in environ or name in reported:
+            continue
+        reported.add(name)
+        yield diagnostic_at(
+            document,
+            path,
+            f"environment variable '{name}' is not set",
+            "export it before running glance-catalog; the manifest keeps only the reference",
+        )
 
 
 _HEX_LENGTHS = {"sha256": 64, "sha512": 128}

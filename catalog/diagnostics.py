@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 from catalog.errors import GlanceCatalogError
+from catalog.secrets import redact_text
 
 
 @dataclass(frozen=True, order=True)
@@ -16,6 +17,11 @@ class Diagnostic:
     ``line`` and ``column`` are 1-based and always set; ``image`` names the image the problem
     belongs to, when it belongs to one; ``path`` is the dotted path inside that image (or inside
     the document when ``image`` is None); ``hint`` says how to fix it, when we know.
+
+    ``message`` and ``hint`` may quote what the manifest wrote, a source URL with its
+    credentials included: both forms a person or a CI job sees (``as_text``, ``as_json``) pass
+    them through ``redact_text``. Redacted when shown, not when made, so that a secret
+    registered after validation is hidden too.
     """
 
     file: str
@@ -32,10 +38,17 @@ class Diagnostic:
             parts.append(f"image '{self.image}': ")
         if self.path:
             parts.append(f"{self.path}: ")
-        parts.append(self.message)
+        parts.append(redact_text(self.message))
         if self.hint:
-            parts.append(f" (hint: {self.hint})")
+            parts.append(f" (hint: {redact_text(self.hint)})")
         return one_line("".join(parts))
+
+    def as_json(self) -> dict[str, object]:
+        """The fields as a JSON object, ``message`` and ``hint`` redacted."""
+        document = asdict(self)
+        document["message"] = redact_text(self.message)
+        document["hint"] = redact_text(self.hint) if self.hint is not None else None
+        return document
 
 
 def one_line(text: str) -> str:
@@ -52,7 +65,7 @@ def sort_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
 
 def diagnostics_as_json(diagnostics: Iterable[Diagnostic]) -> str:
     return json.dumps(
-        {"valid": False, "errors": [asdict(d) for d in diagnostics]} if diagnostics else {},
+        {"valid": False, "errors": [d.as_json() for d in diagnostics]} if diagnostics else {},
         indent=2,
     )
 

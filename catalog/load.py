@@ -10,10 +10,11 @@ import hashlib
 import json
 import multiprocessing
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -48,9 +49,14 @@ class LoadResult:
     files: tuple[Path, ...]
 
 
-def load_catalog(paths: Sequence[Path], *, recursive: bool = False) -> Catalog:
-    """The catalog the manifests at ``paths`` declare; raises ManifestInvalid with every error."""
-    result = check_catalog(paths, recursive=recursive)
+def load_catalog(
+    paths: Sequence[Path], *, recursive: bool = False, environ: Mapping[str, str] | None = None
+) -> Catalog:
+    """The catalog the manifests at ``paths`` declare; raises ManifestInvalid with every error.
+
+    ``environ`` (``os.environ`` when None) is where the ``${VAR}`` references of source urls
+    must be set; the catalog keeps the urls as written."""
+    result = check_catalog(paths, recursive=recursive, environ=environ)
     if result.catalog is None:
         raise ManifestInvalid(result.diagnostics)
     return result.catalog
@@ -81,12 +87,14 @@ def manifest_files(
     return files, problems
 
 
-def check_catalog(paths: Sequence[Path], *, recursive: bool = False) -> LoadResult:
+def check_catalog(
+    paths: Sequence[Path], *, recursive: bool = False, environ: Mapping[str, str] | None = None
+) -> LoadResult:
     files, problems = manifest_files(paths, recursive=recursive)
     documents: list[ParsedDocument] = []
     digest = hashlib.sha256()
     for file, (file_digest, document, file_problems) in zip(
-        files, _check_files(files), strict=True
+        files, _check_files(files, environ), strict=True
     ):
         digest.update(f"{file.name}\0{file_digest}\0".encode())
         problems.extend(file_problems)
@@ -106,21 +114,23 @@ def check_catalog(paths: Sequence[Path], *, recursive: bool = False) -> LoadResu
 FileCheck = tuple[str, ParsedDocument | None, list[Diagnostic]]
 
 
-def _check_files(files: Sequence[Path]) -> list[FileCheck]:
+def _check_files(files: Sequence[Path], environ: Mapping[str, str] | None) -> list[FileCheck]:
     """Every file's own checks, on all cores when the catalog is large enough to gain."""
+    # A plain dict: it goes to the workers with each call, and os.environ cannot be pickled.
+    check = partial(check_file, environ=dict(environ) if environ is not None else None)
     total = sum(file.stat().st_size for file in files)
     workers = min(len(files), os.cpu_count() or 1)
     if workers < 2 or total < PARALLEL_BYTES:
-        return [check_file(file) for file in files]
+        return [check(file) for file in files]
     try:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            return list(pool.map(check_file, files))
+            return list(pool.map(check, files))
     except (OSError, ValueError, BrokenProcessPool):
-        return [check_file(file) for file in files]
+        return [check(file) for file in files]
 
 
-def check_file(file: Path) -> FileCheck:
+def check_file(file: Path, environ: Mapping[str, str] | None = None) -> FileCheck:
     """One manifest's own checks: (sha256 of its bytes, its document if it is YAML at all,
     its diagnostics). Image positions are recorded ahead for the catalog build."""
     raw = file.read_bytes()
@@ -138,7 +148,7 @@ def check_file(file: Path) -> FileCheck:
     if document.root is None:
         return file_digest, None, problems  # not YAML at all; a duplicate key still is
     problems.extend(schema_diagnostics(document))
-    problems.extend(document_diagnostics(document, file.resolve().parent))
+    problems.extend(document_diagnostics(document, file.resolve().parent, environ))
     images = document.value.get("images") if isinstance(document.value, dict) else None
     for index in range(len(images) if isinstance(images, list) else 0):
         document.known[("images", index)] = document.position(("images", index))

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+
+from catalog.secrets import (
+    env_references,
+    expand_env,
+    redact_url,
+    register_url_secrets,
+    register_value_secret,
+)
 
 MARKER_PREFIX = "glance-catalog:"
 
@@ -65,8 +74,10 @@ class Checksum:
 class ImageSource:
     """Where an image's bytes come from: exactly one of ``url`` and ``file`` is set.
 
-    ``file`` is absolute (resolved against the manifest's folder at load time).
-    ``checksum`` is required for a url and optional for a file.
+    ``url`` is the text as the manifest writes it, ``${VAR}`` references included: it is
+    what the catalog compares and hashes, never what is fetched (``fetch_url``) nor what is
+    shown (``location``). ``file`` is absolute (resolved against the manifest's folder at
+    load time). ``checksum`` is required for a url and optional for a file.
     """
 
     url: str | None
@@ -76,7 +87,27 @@ class ImageSource:
 
     @property
     def location(self) -> str:
-        return self.url if self.url is not None else str(self.file)
+        """The source for messages: the url as written with its userinfo and query shown as
+        ``***`` (so never a credential, written or expanded), or the file path."""
+        return redact_url(self.url) if self.url is not None else str(self.file)
+
+    def fetch_url(self, environ: Mapping[str, str] | None = None) -> str:
+        """The URL to fetch: ``url`` with its ``${VAR}`` references expanded from ``environ``
+        (``os.environ`` when None).
+
+        Before it returns, the value of every referenced variable and the userinfo, password
+        and query of the expanded URL are registered as secrets (catalog.secrets), so that
+        ``redact_text`` hides them wherever a library quotes the URL. Raises EnvVariableNotSet
+        or EnvReferenceMalformed; a file source has no URL (ValueError).
+        """
+        if self.url is None:
+            raise ValueError(f"a file source has no URL to fetch: {self.file}")
+        values = os.environ if environ is None else environ
+        expanded = expand_env(self.url, values)
+        for name, _ in env_references(self.url):
+            register_value_secret(values[name])
+        register_url_secrets(expanded)
+        return expanded
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from catalog.diagnostics import Diagnostic
 from catalog.locate import diagnostic_at
 from catalog.schema import is_valid, validator
+from catalog.secrets import redact_url
 from catalog.yamldoc import JsonPath, ParsedDocument
 
 if TYPE_CHECKING:
@@ -88,7 +89,10 @@ def _translate(document: ParsedDocument, error: ValidationError) -> Iterator[Dia
         if field == "checksum":
             return  # catalog.checks says precisely what is wrong with it
         message, hint = _PATTERN_MESSAGES.get(field, (f"does not match {expected}", None))
-        yield diagnostic_at(document, path, f"{value!r}: {message}", hint)
+        # A url that is refused may still carry credentials, in a form (a typo in the scheme)
+        # that redact_text would not recognise as a URL.
+        shown = redact_url(value) if field == "url" and isinstance(value, str) else value
+        yield diagnostic_at(document, path, f"{shown!r}: {message}", hint)
         return
     limits = {
         "maxLength": f"is longer than {expected} characters",

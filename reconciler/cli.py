@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import os
 import sys
 import tempfile
@@ -25,6 +26,7 @@ from catalog.diagnostics import ManifestInvalid, diagnostics_as_json, one_line
 from catalog.errors import GlanceCatalogError
 from catalog.load import check_catalog, load_catalog
 from catalog.model import Catalog, ImageSource, Visibility
+from catalog.secrets import redact_text
 
 if TYPE_CHECKING:
     from reconciler.executor import ActionResult
@@ -44,6 +46,11 @@ cloud_option = click.option(
     metavar="NAME",
     help="clouds.yaml entry to use (default: $OS_CLOUD).",
 )
+
+
+def echo(text: str, *, err: bool = False, nl: bool = True) -> None:
+    """Print: every line the command prints goes through here, so none shows a credential."""
+    click.echo(redact_text(text), err=err, nl=nl)
 
 
 def _style(text: str, colour: str) -> str:
@@ -246,7 +253,7 @@ def validate(paths: tuple[Path, ...], recursive: bool, output_format: str) -> in
     """Check manifests: schema and semantic rules, every error at file:line:column."""
     result = check_catalog(paths, recursive=recursive)
     if output_format == "json":
-        click.echo(
+        echo(
             diagnostics_as_json(result.diagnostics)
             if result.diagnostics
             else '{"valid": true, "errors": []}'
@@ -254,7 +261,7 @@ def validate(paths: tuple[Path, ...], recursive: bool, output_format: str) -> in
         return EXIT_ERROR if result.diagnostics else EXIT_OK
     if result.catalog is None:
         raise ManifestInvalid(result.diagnostics)
-    click.echo(
+    echo(
         f"OK: catalog '{result.catalog.name}', {len(result.catalog.images)} images in "
         f"{len(result.files)} file(s)."
     )
@@ -295,16 +302,16 @@ def plan(
 
     catalog = load_catalog(paths, recursive=recursive)
     the_plan, _ = _plan(catalog, _select_cloud(cloud), prune, settings)
-    click.echo(the_plan.to_json() if as_json else render_plan(the_plan, _style), nl=False)
+    echo(the_plan.to_json() if as_json else render_plan(the_plan, _style), nl=False)
     if the_plan.conflicts:
         return EXIT_ERROR
     if out is not None:
         try:
-            out.write_text(the_plan.to_json(), encoding="utf-8")
+            out.write_text(redact_text(the_plan.to_json()), encoding="utf-8")
         except OSError as error:
             raise GlanceCatalogError(f"{out}: cannot save the plan: {error.strerror}") from error
         if not as_json:
-            click.echo(f"Saved the plan to {out}; apply it with: glance-catalog apply {out}")
+            echo(f"Saved the plan to {out}; apply it with: glance-catalog apply {out}")
     return EXIT_CHANGES if detailed_exitcode and the_plan.has_changes else EXIT_OK
 
 
@@ -353,7 +360,7 @@ def apply(
         the_plan, gateway = _plan(catalog, _select_cloud(cloud), prune, settings)
     asking = not auto_approve and not saved
     if not quiet or the_plan.conflicts or asking:
-        click.echo(render_plan(the_plan, _style), nl=False)
+        echo(render_plan(the_plan, _style), nl=False)
     check_applicable(the_plan, max_delete)
     if not the_plan.has_changes:
         return EXIT_OK
@@ -386,8 +393,8 @@ def apply(
             progress=console.upload_progress,
         )
     if quiet and not outcome.ok:
-        click.echo(render_failures(outcome, _style))
-    click.echo(render_report(outcome))
+        echo(render_failures(outcome, _style))
+    echo(render_report(outcome))
     return EXIT_OK if outcome.ok else EXIT_ERROR
 
 
@@ -411,26 +418,41 @@ def drift(
 
     catalog = load_catalog(paths, recursive=recursive)
     the_plan, _ = _plan(catalog, _select_cloud(cloud), prune, settings)
-    click.echo(drift_report(the_plan) if as_json else render_drift(the_plan, _style), nl=False)
+    echo(drift_report(the_plan) if as_json else render_drift(the_plan, _style), nl=False)
     if the_plan.conflicts:
         return EXIT_ERROR
     return EXIT_CHANGES if the_plan.has_changes else EXIT_OK
 
 
 def _log_crash() -> str:
+    """The traceback in a file only its owner can read (mkstemp makes it 0600), redacted."""
     handle, path = tempfile.mkstemp(prefix="glance-catalog-crash-", suffix=".log")
     with os.fdopen(handle, "w") as log:
-        traceback.print_exc(file=log)
+        log.write(redact_text(traceback.format_exc()))
     return path
 
 
+class _RedactingFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return redact_text(super().format(record))
+
+
+def _quiet_libraries() -> None:
+    """Libraries' own warnings (keystoneauth, urllib3) reach stderr redacted, errors only."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_RedactingFormatter("%(name)s: %(message)s"))
+    handler.setLevel(logging.ERROR)
+    logging.getLogger().addHandler(handler)
+
+
 def main(argv: list[str] | None = None) -> None:
+    _quiet_libraries()
     warnings.filterwarnings("ignore", module=r"openstack(\..*)?")
     warnings.filterwarnings("ignore", message=r".*RemovedInSDK50Warning.*")
     try:
         code = cli.main(args=argv, prog_name="glance-catalog", standalone_mode=False)
     except click.exceptions.Abort:
-        click.echo(
+        echo(
             "interrupted: steps already running were finished, no further step was started",
             err=True,
         )
@@ -440,10 +462,10 @@ def main(argv: list[str] | None = None) -> None:
         code = EXIT_ERROR
     except GlanceCatalogError as error:
         for line in error.lines:
-            click.echo(one_line(line), err=True)
+            echo(one_line(line), err=True)
         code = EXIT_ERROR
     except Exception as error:  # the last line of defence: never a bare traceback
-        click.echo(
+        echo(
             f"unexpected error: {type(error).__name__}: {error}; traceback in {_log_crash()}",
             err=True,
         )

@@ -23,6 +23,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from catalog.secrets import redact_text
 from reconciler.sources import ByteProgress
 
 
@@ -66,9 +67,11 @@ class ApplyConsole:
             self._progress.stop()
 
     def line(self, text: str) -> None:
-        """One line of output (it may carry ANSI colour), above the progress bars if any."""
+        """One line of output (it may carry ANSI colour), above the progress bars if any;
+        redacted, as everything the CLI prints."""
         if self.quiet:
             return
+        text = redact_text(text)
         if self._progress is not None:
             self._progress.console.print(Text.from_ansi(text))
             return

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from catalog.model import Checksum, ImageSource, TransferMethod
+from catalog.secrets import redact_url
 from reconciler.actions import Action, ActionKind, FieldChange
 from reconciler.errors import GlanceCatalogError
 
@@ -125,10 +126,13 @@ class Plan:
 
 
 def _source_to_json(source: ImageSource | None) -> dict[str, Any] | None:
+    """The source as plan JSON shows it: the url as written, its userinfo and query redacted,
+    since saved plans and ``--json`` output end up in CI logs and artefacts. Such a url cannot
+    be fetched: apply takes the sources from the manifests."""
     if source is None:
         return None
     return {
-        "url": source.url,
+        "url": redact_url(source.url) if source.url is not None else None,
         "file": str(source.file) if source.file is not None else None,
         "checksum": str(source.checksum) if source.checksum is not None else None,
         "method": source.method.value,
@@ -136,6 +140,7 @@ def _source_to_json(source: ImageSource | None) -> dict[str, Any] | None:
 
 
 def _source_from_json(document: dict[str, Any] | None) -> ImageSource | None:
+    """The source a plan file records, its url redacted (see ``_source_to_json``)."""
     if document is None:
         return None
     return ImageSource(

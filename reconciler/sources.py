@@ -16,6 +16,7 @@ from typing import IO, Any, Protocol
 import requests
 import urllib3
 
+from catalog.errors import GlanceCatalogError
 from catalog.model import ImageSource
 from reconciler.errors import SourceError
 from reconciler.failures import failure_reason
@@ -155,9 +156,12 @@ def _url_chunks(
 
 
 def fetch_url(source: ImageSource) -> str:
-    """The URL to fetch, as the source names it."""
-    assert source.url is not None
-    return source.url
+    """The URL to fetch, its ${VAR} expanded; a variable that is unset (it was set when the
+    manifest was validated) is a SourceError rather than a crash."""
+    try:
+        return source.fetch_url()
+    except GlanceCatalogError as error:
+        raise SourceError(f"source {source.location}: {' '.join(error.lines)}") from error
 
 
 @contextmanager

@@ -16,6 +16,7 @@ from typing import Any
 import keystoneauth1.adapter
 import requests
 
+from catalog.secrets import register_secret
 from reconciler.errors import CloudError
 from reconciler.failures import failure_reason
 from reconciler.gateway.clouds import CLIENT_ERRORS, open_cloud
@@ -27,6 +28,8 @@ DEFAULT_TIMEOUT = 60.0
 # Requests in a row that got no answer at all (timed out, or refused) before Glance is taken
 # for gone: the run then fails fast instead of waiting a timeout per remaining request.
 UNANSWERED_LIMIT = 3
+# clouds.yaml auth values that must never be printed, whatever library quotes them.
+SECRET_AUTH_KEYS = ("password", "application_credential_secret", "token", "passcode", "secret")
 
 
 def glance_message(response: requests.Response) -> str:
@@ -63,6 +66,10 @@ class CloudSession:
         self.retrier = retrier or Retrier()
         opened = open_cloud(cloud, timeout=timeout)
         self._connection = opened.connection
+        auth = getattr(self._connection.config, "auth", None) or {}
+        for key in SECRET_AUTH_KEYS:
+            if isinstance(auth.get(key), str):
+                register_secret(auth[key])
         self.project_id: str = opened.project_id
         self.glance_endpoint = opened.glance_endpoint
         self._unanswered = 0

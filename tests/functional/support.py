@@ -104,9 +104,10 @@ class _SourceHandler(http.server.SimpleHTTPRequestHandler):
             self.wfile.write(handle.read(1))
 
     def do_GET(self) -> None:
-        fault, _, rest = self.path.lstrip("/").partition("/")
+        # A query (a signed URL's) names no file, as on a real static server.
+        fault, _, rest = self.path.split("?")[0].lstrip("/").partition("/")
         if fault not in ("fail-once", "short", "short-once", "reset", "slow", "vanishing", "hang"):
-            fault, rest = "", self.path.lstrip("/")
+            fault, rest = "", self.path.split("?")[0].lstrip("/")
         if fault == "reset":
             self.close_connection = True
             self.connection.shutdown(2)

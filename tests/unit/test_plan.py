@@ -8,10 +8,11 @@ from dataclasses import replace
 import pytest
 
 from catalog.errors import GlanceCatalogError
-from catalog.model import MemberSpec, Visibility
+from catalog.model import ImageSource, MemberSpec, Visibility
 from reconciler.plan import FORMAT_VERSION, Plan
 from reconciler.planner import make_plan
-from tests.unit.builders import catalog, desired, observed_like, snapshot
+from reconciler.render import drift_report, render_drift, render_plan
+from tests.unit.builders import SHA, catalog, desired, observed_like, snapshot
 
 
 def test_a_plan_round_trips_through_json() -> None:
@@ -61,3 +62,33 @@ def test_members_notes_and_manifests_round_trip_too() -> None:
     accept = document["actions"][-1]
     assert (accept["member"], accept["accept_with"]) == ("pb", "local-b")
     assert document["notes"][0]["image"] == "s"
+
+
+def test_plan_json_and_text_show_source_urls_redacted() -> None:
+    literal = "https://bob:hunter22@mirror/a.img?X-Amz-Signature=s3cr3t"
+    referenced = "https://${MIRROR_USER}:${MIRROR_TOKEN}@mirror/${RELEASE}/b.img?${SIGNED}"
+    plan = make_plan(
+        catalog(
+            desired("a", source=ImageSource(url=literal, file=None, checksum=SHA)),
+            desired("b", source=ImageSource(url=referenced, file=None, checksum=SHA)),
+        ),
+        snapshot(),
+    )
+    text = plan.to_json()
+    sources = [a["source"] for a in json.loads(text)["actions"] if a["source"] is not None]
+    assert [source["url"] for source in sources] == [
+        "https://***@mirror/a.img?***",
+        "https://***@mirror/${RELEASE}/b.img?***",
+    ]
+    rendered = render_plan(plan) + render_drift(plan) + drift_report(plan)
+    for secret in ("bob", "hunter22", "s3cr3t", "MIRROR_TOKEN", "SIGNED"):
+        assert secret not in text
+        assert secret not in rendered
+    assert "data will be uploaded from https://***@mirror/a.img?*** (sha256:" in rendered
+    # What a saved plan gives back is the redacted url: apply takes sources from the manifest.
+    again = Plan.from_json(text)
+    assert [a.source.url for a in again.actions if a.source] == [
+        "https://***@mirror/a.img?***",
+        "https://***@mirror/${RELEASE}/b.img?***",
+    ]
+    assert again.to_json() == text
