@@ -8,17 +8,15 @@ traceback logged).
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import os
 import sys
 import tempfile
 import traceback
 import warnings
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -27,6 +25,14 @@ from catalog.errors import GlanceCatalogError
 from catalog.load import check_catalog, load_catalog
 from catalog.model import Catalog, ImageSource, Visibility
 from catalog.secrets import redact_text
+from reconciler.options import (
+    RunSettings,
+    cloud_option,
+    paths_argument,
+    prune_option,
+    recursive_option,
+    run_options,
+)
 
 if TYPE_CHECKING:
     from reconciler.executor import ActionResult
@@ -35,17 +41,6 @@ if TYPE_CHECKING:
     from reconciler.plan import Plan
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_BUG = 0, 1, 2, 3
-
-paths_argument = click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-recursive_option = click.option(
-    "-r", "--recursive", is_flag=True, help="Also read manifests in subfolders of PATH folders."
-)
-cloud_option = click.option(
-    "--cloud",
-    envvar="OS_CLOUD",
-    metavar="NAME",
-    help="clouds.yaml entry to use (default: $OS_CLOUD).",
-)
 
 
 def echo(text: str, *, err: bool = False, nl: bool = True) -> None:
@@ -63,82 +58,6 @@ def _select_cloud(cloud: str | None) -> str:
             "no cloud selected: pass --cloud NAME or set OS_CLOUD (a clouds.yaml entry)"
         )
     return cloud
-
-
-@dataclass(frozen=True)
-class RunSettings:
-    """How a run against a cloud behaves: images worked on at a time, seconds to wait for an
-    answer from Glance, Keystone or a source, the longest wait for one import, and how long
-    an image may stay saving or importing before it is taken for stuck and made again."""
-
-    parallel: int = 4
-    timeout: float = 60.0
-    import_timeout: float = 600.0
-    stuck_after: float = 3600.0
-
-
-def run_options(command: Callable[..., int]) -> Callable[..., int]:
-    """Adds --parallel, --timeout, --import-timeout and --stuck-after, passed as one
-    ``settings: RunSettings`` argument."""
-
-    @functools.wraps(command)
-    def wrapper(
-        *args: Any,
-        parallel: int,
-        timeout: float,
-        import_timeout: float,
-        stuck_after: float,
-        **kwargs: Any,
-    ) -> int:
-        settings = RunSettings(parallel, timeout, import_timeout, stuck_after)
-        return command(*args, settings=settings, **kwargs)
-
-    options = [
-        click.option(
-            "--parallel",
-            type=click.IntRange(1, 16),
-            default=RunSettings.parallel,
-            show_default=True,
-            metavar="N",
-            help="Work on up to N images at a time (uploads, imports, member reads).",
-        ),
-        click.option(
-            "--timeout",
-            type=click.FloatRange(min=1.0),
-            default=RunSettings.timeout,
-            show_default=True,
-            metavar="SECONDS",
-            help="Give up on a request to Glance, Keystone or a source after this long "
-            "without an answer.",
-        ),
-        click.option(
-            "--import-timeout",
-            type=click.FloatRange(min=1.0),
-            default=RunSettings.import_timeout,
-            show_default=True,
-            metavar="SECONDS",
-            help="The longest wait for one web-download import, all its tries together.",
-        ),
-        click.option(
-            "--stuck-after",
-            type=click.FloatRange(min=0.0),
-            default=RunSettings.stuck_after,
-            show_default=True,
-            metavar="SECONDS",
-            help="An image without data that is saving or importing for longer than this "
-            "is taken for stuck, deleted and made again.",
-        ),
-    ]
-    for option in reversed(options):
-        wrapper = option(wrapper)
-    return wrapper
-
-
-prune_option = click.option(
-    "--prune",
-    is_flag=True,
-    help="Delete managed images that are no longer in the manifests (as prune: true does).",
-)
 
 
 def _observe(catalog: Catalog, gateway: GlanceGateway) -> Snapshot:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -25,8 +26,10 @@ from reconciler.gateway.retry import TRANSIENT_STATUS, Retrier, parse_retry_afte
 JSON_PATCH = "application/openstack-images-v2.1-json-patch"
 # Seconds without an answer before a request to Glance or Keystone gives up (--timeout).
 DEFAULT_TIMEOUT = 60.0
-# Requests in a row that got no answer at all (timed out, or refused) before Glance is taken
-# for gone: the run then fails fast instead of waiting a timeout per remaining request.
+# Glance is taken for gone once this many requests in a row got no answer at all (timed out,
+# or refused) and nothing has answered for two timeouts: the run then fails fast instead of
+# waiting a timeout per remaining request. Both conditions, so that a Glance that is slow
+# under load (several parallel requests timing out while others are answered) is not.
 UNANSWERED_LIMIT = 3
 # clouds.yaml auth values that must never be printed, whatever library quotes them.
 SECRET_AUTH_KEYS = ("password", "application_credential_secret", "token", "passcode", "secret")
@@ -74,6 +77,7 @@ class CloudSession:
         self.glance_endpoint = opened.glance_endpoint
         self._unanswered = 0
         self._last_unanswered = ""
+        self._last_answer = time.monotonic()
         self._unanswered_lock = threading.Lock()
         # No retries below ours: keystoneauth would re-send a request on 503/429 (openstacksdk
         # asks for 5 on the image service) or a dropped connection, with a body iterator that
@@ -92,7 +96,8 @@ class CloudSession:
         """One Glance request and its answer, whatever the status. No answer at all (refused,
         reset, timed out) is a transient CloudError, final once Glance has stopped answering."""
         with self._unanswered_lock:
-            gone = self._unanswered >= UNANSWERED_LIMIT
+            silent = time.monotonic() - self._last_answer
+            gone = self._unanswered >= UNANSWERED_LIMIT and silent >= 2 * self.timeout
         if gone:
             raise CloudError(
                 f"{what}: not sent: Glance at {self.glance_endpoint} stopped answering "
@@ -113,6 +118,7 @@ class CloudSession:
             ) from error
         with self._unanswered_lock:
             self._unanswered = 0
+            self._last_answer = time.monotonic()
         return response
 
     def http_error(self, what: str, response: requests.Response) -> CloudError:

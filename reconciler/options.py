@@ -1,0 +1,98 @@
+"""The command-line options plan, apply and drift share, and the run settings they make."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+paths_argument = click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+recursive_option = click.option(
+    "-r", "--recursive", is_flag=True, help="Also read manifests in subfolders of PATH folders."
+)
+cloud_option = click.option(
+    "--cloud",
+    envvar="OS_CLOUD",
+    metavar="NAME",
+    help="clouds.yaml entry to use (default: $OS_CLOUD).",
+)
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """How a run against a cloud behaves: images worked on at a time, seconds to wait for an
+    answer from Glance, Keystone or a source, the longest wait for one import, and how long
+    an image may stay saving or importing before it is taken for stuck and made again."""
+
+    parallel: int = 4
+    timeout: float = 60.0
+    import_timeout: float = 600.0
+    stuck_after: float = 3600.0
+
+
+def run_options(command: Callable[..., int]) -> Callable[..., int]:
+    """Adds --parallel, --timeout, --import-timeout and --stuck-after, passed as one
+    ``settings: RunSettings`` argument."""
+
+    @functools.wraps(command)
+    def wrapper(
+        *args: Any,
+        parallel: int,
+        timeout: float,
+        import_timeout: float,
+        stuck_after: float,
+        **kwargs: Any,
+    ) -> int:
+        settings = RunSettings(parallel, timeout, import_timeout, stuck_after)
+        return command(*args, settings=settings, **kwargs)
+
+    options = [
+        click.option(
+            "--parallel",
+            type=click.IntRange(1, 16),
+            default=RunSettings.parallel,
+            show_default=True,
+            metavar="N",
+            help="Work on up to N images at a time (uploads, imports, member reads).",
+        ),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(min=1.0),
+            default=RunSettings.timeout,
+            show_default=True,
+            metavar="SECONDS",
+            help="Give up on a request to Glance, Keystone or a source after this long "
+            "without an answer.",
+        ),
+        click.option(
+            "--import-timeout",
+            type=click.FloatRange(min=1.0),
+            default=RunSettings.import_timeout,
+            show_default=True,
+            metavar="SECONDS",
+            help="The longest wait for one web-download import, all its tries together.",
+        ),
+        click.option(
+            "--stuck-after",
+            type=click.FloatRange(min=0.0),
+            default=RunSettings.stuck_after,
+            show_default=True,
+            metavar="SECONDS",
+            help="An image without data that is saving or importing for longer than this "
+            "is taken for stuck, deleted and made again.",
+        ),
+    ]
+    for option in reversed(options):
+        wrapper = option(wrapper)
+    return wrapper
+
+
+prune_option = click.option(
+    "--prune",
+    is_flag=True,
+    help="Delete managed images that are no longer in the manifests (as prune: true does).",
+)
