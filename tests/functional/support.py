@@ -68,6 +68,9 @@ def make_disk(path: Path, size: int, seed: int) -> Path:
     return path
 
 
+FAULTS = ("fail-once", "short", "short-once", "reset", "slow", "vanishing", "hang", "to-file")
+
+
 class _SourceHandler(http.server.SimpleHTTPRequestHandler):
     """Serves a folder, with faults on request: ``/<fault>/<file>`` where fault is
 
@@ -78,7 +81,8 @@ class _SourceHandler(http.server.SimpleHTTPRequestHandler):
     - ``slow``: the file in 256 KiB pieces, 50 ms apart;
     - ``vanishing``: there for a ranged GET (preflight's probe), HTTP 404 for a whole read;
     - ``hang``: the headers and 64 KiB of the file, then nothing for 20 s, then the connection
-      closes (a server that stalls).
+      closes (a server that stalls);
+    - ``to-file``: a redirect to ``file:///etc/passwd`` (a scheme no source may lead to).
 
     A ranged GET (preflight's probe) gets 206 with the first byte whatever the fault (but
     ``reset``) and never counts as a first request: the ``-once`` faults hit the first read.
@@ -106,11 +110,17 @@ class _SourceHandler(http.server.SimpleHTTPRequestHandler):
     def do_GET(self) -> None:
         # A query (a signed URL's) names no file, as on a real static server.
         fault, _, rest = self.path.split("?")[0].lstrip("/").partition("/")
-        if fault not in ("fail-once", "short", "short-once", "reset", "slow", "vanishing", "hang"):
+        if fault not in FAULTS:
             fault, rest = "", self.path.split("?")[0].lstrip("/")
         if fault == "reset":
             self.close_connection = True
             self.connection.shutdown(2)
+            return
+        if fault == "to-file":
+            self.send_response(302)
+            self.send_header("Location", "file:///etc/passwd")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
             return
         if "Range" in self.headers:
             self._first_byte(rest)

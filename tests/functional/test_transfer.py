@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -108,6 +109,42 @@ def test_a_source_failing_during_apply_fails_its_image_only_and_leaves_nothing_a
     assert probe.only(f"{catalog_name}-good")["status"] == "active"
     for name in failed:
         assert probe.only(name)["status"] == "queued"
+
+
+def test_a_stalling_source_fails_its_image_within_one_timeout(
+    tmp_path: Path, probe: GlanceProbe, catalog_name: str, served: tuple[Path, str]
+) -> None:
+    folder, base = served
+    checksum = sha256_of(folder / "disk.raw")
+    manifest = manifest_of(
+        tmp_path,
+        catalog_name,
+        {"stall": f'{{url: "{base}/hang/disk.raw", checksum: "{checksum}"}}'},
+    )
+    started = time.monotonic()
+    code, output = apply(manifest, "--timeout", "3")
+    elapsed = time.monotonic() - started
+    assert code == 1, output
+    assert f"{base}/hang/disk.raw sent no data for 3 s after " in output, output
+    assert "not retried" in output and output.count("upload started") == 1
+    assert elapsed < 15, elapsed  # one timeout, not one per try
+    assert probe.only(f"{catalog_name}-stall")["status"] == "queued"
+
+
+def test_a_source_that_redirects_to_a_file_is_refused_at_once(
+    tmp_path: Path, probe: GlanceProbe, catalog_name: str, served: tuple[Path, str]
+) -> None:
+    folder, base = served
+    checksum = sha256_of(folder / "disk.raw")
+    manifest = manifest_of(
+        tmp_path, catalog_name, {"f": f'{{url: "{base}/to-file/disk.raw", checksum: "{checksum}"}}'}
+    )
+    planned = run_cli("plan", str(manifest), "--cloud", "local")
+    assert planned.code == 1, planned.output
+    assert f"cannot fetch {base}/to-file/disk.raw: it leads to a URL that is not http(s)" in (
+        planned.output
+    )
+    assert "Traceback" not in planned.output
 
 
 def test_transient_source_faults_are_retried_from_byte_zero(
