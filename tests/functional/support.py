@@ -57,6 +57,26 @@ def write_manifest(folder: Path, text: str, name: str = "catalog.yaml") -> Path:
     return path
 
 
+def raw_catalog(folder: Path, catalog: str, images: dict[str, str]) -> Path:
+    """A manifest of raw images ``<catalog>-<name>``, each with the rest of its YAML flow
+    mapping as given (e.g. ``", source: {file: d.raw}"``)."""
+    lines = [f"version: 1\ncatalog: {catalog}\ndefaults: {{disk_format: raw}}\nimages:"]
+    lines += [f"  - {{name: {catalog}-{name}{fields}}}" for name, fields in images.items()]
+    return write_manifest(folder, "\n".join(lines) + "\n")
+
+
+def apply_local(manifest: Path, *extra: str) -> tuple[int, str]:
+    """Exit code and output of ``apply MANIFEST --cloud local --auto-approve EXTRA``."""
+    result = run_cli("apply", str(manifest), "--cloud", "local", "--auto-approve", *extra)
+    return result.code, result.output
+
+
+def assert_converged(manifest: Path) -> None:
+    """A second plan against the local cloud has nothing to do."""
+    replan = run_cli("plan", str(manifest), "--cloud", "local", "--detailed-exitcode")
+    assert replan.code == 0, replan.output
+
+
 def sha256_of(path: Path) -> str:
     return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
 

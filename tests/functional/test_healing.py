@@ -17,11 +17,13 @@ import pytest
 from tests.functional.support import (
     REPO,
     GlanceProbe,
+    apply_local,
+    assert_converged,
     make_disk,
+    raw_catalog,
     run_cli,
     serve_folder,
     sha256_of,
-    write_manifest,
 )
 from tests.localcloud import LocalCloud
 
@@ -38,38 +40,22 @@ def served(tmp_path: Path) -> Iterator[tuple[Path, str]]:
         yield folder, base_url
 
 
-def manifest(tmp_path: Path, catalog: str, images: dict[str, str]) -> Path:
-    lines = [f"version: 1\ncatalog: {catalog}\ndefaults: {{disk_format: raw}}\nimages:"]
-    lines += [f"  - {{name: {catalog}-{name}{fields}}}" for name, fields in images.items()]
-    return write_manifest(tmp_path, "\n".join(lines) + "\n")
-
-
-def apply(path: Path, *extra: str) -> tuple[int, str]:
-    result = run_cli("apply", str(path), "--cloud", "local", "--auto-approve", *extra)
-    return result.code, result.output
-
-
-def assert_converged(path: Path) -> None:
-    replan = run_cli("plan", str(path), "--cloud", "local", "--detailed-exitcode")
-    assert replan.code == 0, replan.output
-
-
 def test_a_reserved_image_whose_store_holds_stray_data_is_made_again_in_one_run(
     tmp_path: Path, probe: GlanceProbe, catalog_name: str, local_cloud: LocalCloud
 ) -> None:
     disk = make_disk(tmp_path / "d.raw", 300_000, 3)
-    reserved = manifest(tmp_path, catalog_name, {"r": ", tags: [keep]"})
-    assert apply(reserved)[0] == 0
+    reserved = raw_catalog(tmp_path, catalog_name, {"r": ", tags: [keep]"})
+    assert apply_local(reserved)[0] == 0
     old = probe.only(f"{catalog_name}-r")
     # What a failed upload can leave in the file store: every later upload into this image
     # answers HTTP 500 (glance_store Duplicate).
     (local_cloud.run_dir / "glance" / "images" / old["id"]).write_bytes(b"stray")
-    filled = manifest(
+    filled = raw_catalog(
         tmp_path,
         catalog_name,
         {"r": f', tags: [keep], source: {{file: d.raw, checksum: "{sha256_of(disk)}"}}'},
     )
-    code, output = apply(filled)
+    code, output = apply_local(filled)
     assert code == 0, output
     assert "after recreating the image as" in output
     new = probe.only(f"{catalog_name}-r")
@@ -83,7 +69,7 @@ def test_an_import_glance_keeps_failing_is_made_again_and_succeeds(
 ) -> None:
     folder, base = served
     checksum = sha256_of(folder / "disk.raw")
-    path = manifest(
+    path = raw_catalog(
         tmp_path,
         catalog_name,
         {
@@ -91,7 +77,7 @@ def test_an_import_glance_keeps_failing_is_made_again_and_succeeds(
             "method: web-download}"
         },
     )
-    code, output = apply(path, "--parallel", "1")
+    code, output = apply_local(path, "--parallel", "1")
     assert code == 0, output
     image = probe.only(f"{catalog_name}-w")
     assert image["status"] == "active" and image["size"] == (folder / "disk.raw").stat().st_size
@@ -103,7 +89,7 @@ def test_an_import_from_a_hanging_source_is_bounded_and_the_next_run_starts_afre
 ) -> None:
     folder, base = served
     checksum = sha256_of(folder / "disk.raw")
-    hanging = manifest(
+    hanging = raw_catalog(
         tmp_path,
         catalog_name,
         {
@@ -112,7 +98,7 @@ def test_an_import_from_a_hanging_source_is_bounded_and_the_next_run_starts_afre
         },
     )
     started = time.monotonic()
-    code, output = apply(hanging, "--import-timeout", "4")
+    code, output = apply_local(hanging, "--import-timeout", "4")
     assert code == 1, output
     assert time.monotonic() - started < 30, output
     assert "still importing after 4 s (--import-timeout)" in output or "after 4 s" in output
@@ -136,7 +122,7 @@ def test_an_image_stuck_importing_is_deleted_and_made_again(
     deadline = time.monotonic() + 10
     while probe.show(stuck["id"])["status"] != "importing" and time.monotonic() < deadline:
         time.sleep(0.2)
-    path = manifest(
+    path = raw_catalog(
         tmp_path,
         catalog_name,
         {
@@ -148,7 +134,7 @@ def test_an_image_stuck_importing_is_deleted_and_made_again(
     assert planned.code == 0, planned.output
     assert f"will be deleted and made again ({stuck['id']})" in planned.output
     assert "stuck importing" in planned.output
-    code, output = apply(path, "--stuck-after", "1")
+    code, output = apply_local(path, "--stuck-after", "1")
     assert code == 0, output
     image = probe.only(f"{catalog_name}-w")
     assert image["id"] != stuck["id"] and image["status"] == "active"
@@ -168,7 +154,7 @@ def test_a_killed_apply_is_finished_by_the_next_one(
     folder, base = served
     checksum = sha256_of(folder / "disk.raw")
     project_b = GlanceProbe("local-b").project_id
-    path = manifest(
+    path = raw_catalog(
         tmp_path,
         catalog_name,
         {
@@ -205,7 +191,7 @@ def test_a_killed_apply_is_finished_by_the_next_one(
             break
     process.wait(timeout=60)
     assert process.returncode == -signal.SIGKILL, "".join(seen)
-    code, output = apply(path)
+    code, output = apply_local(path)
     assert code == 0, output
     for name in ("a-up", "b-web", "c-shared"):
         assert len(probe.named(f"{catalog_name}-{name}")) == 1

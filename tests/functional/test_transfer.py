@@ -17,11 +17,12 @@ import pytest
 from tests.functional.support import (
     REPO,
     GlanceProbe,
+    apply_local,
     make_disk,
+    raw_catalog,
     run_cli,
     serve_folder,
     sha256_of,
-    write_manifest,
 )
 
 pytestmark = pytest.mark.glance
@@ -38,17 +39,11 @@ def served(tmp_path: Path) -> Iterator[tuple[Path, str]]:
 
 def manifest_of(tmp_path: Path, catalog: str, images: dict[str, str], extra: str = "") -> Path:
     """One raw image per entry: name -> a source mapping in YAML flow style."""
-    lines = [f"version: 1\ncatalog: {catalog}\ndefaults: {{disk_format: raw}}\nimages:"]
-    lines += [
-        f"  - {{name: {catalog}-{name}, source: {source}{extra}}}"
-        for name, source in images.items()
-    ]
-    return write_manifest(tmp_path, "\n".join(lines) + "\n")
+    fields = {name: f", source: {source}{extra}" for name, source in images.items()}
+    return raw_catalog(tmp_path, catalog, fields)
 
 
-def apply(manifest: Path, *extra: str) -> tuple[int, str]:
-    result = run_cli("apply", str(manifest), "--cloud", "local", "--auto-approve", *extra)
-    return result.code, result.output
+apply = apply_local
 
 
 def test_preflight_finds_sources_that_do_not_answer_and_apply_changes_nothing(
