@@ -230,9 +230,7 @@ def test_web_download_failures_are_errors_and_wrong_data_is_not_kept(
             "right": f'{{url: "{base}/disk.raw", checksum: "{checksum}", method: web-download}}',
         },
     )
-    # One at a time: Glance on sqlite runs import tasks in threads of its one process, and
-    # concurrent imports there can deadlock on the database (a task stays pending for good).
-    code, output = apply(manifest, "--parallel", "1")
+    code, output = apply(manifest, "--parallel", "4")
     assert code == 1, output
     assert (
         f"image '{catalog_name}-gone': Glance could not import {base}/vanishing/disk.raw" in output

@@ -28,7 +28,7 @@ from typing import Any
 from . import configs, postgres, procs, provision
 from .install import HERE, Paths, ensure_service_venv, glance_db_sync, keystone_init, log, paths
 from .procs import LocalCloudError
-from .services import Service, gunicorn_argv, server_env, services, wait_healthy
+from .services import GLANCE_APPS, Service, gunicorn_argv, server_env, services, wait_healthy
 
 SOURCE_PORTS = range(18080, 18090)  # web-download sources Glance may fetch from
 ALLOWED_IMPORT_PORTS = [80, 443, *SOURCE_PORTS]
@@ -115,6 +115,7 @@ def _write_configs(p: Paths, ks: Service, gl: Service, connection: str | None = 
         ),
         p.run / "glance" / "glance-api-paste.ini": configs.glance_paste_ini(run=p.run),
         p.run / "wsgi" / "wsgi_keystone.py": (HERE / "wsgi_keystone.py").read_text(),
+        p.run / "wsgi" / "wsgi_glance.py": (HERE / "wsgi_glance.py").read_text(),
     }
     for path, text in files.items():
         if not path.exists() or path.read_text() != text:
@@ -170,6 +171,15 @@ def _switch_db(p: Paths, gl: Service, state: dict[str, Any], db: str, pg_port: i
         log("stopped postgres (glance uses sqlite)")
 
 
+def _restart_stale_glance(p: Paths, gl: Service, state: dict[str, Any]) -> None:
+    """Stop a Glance that serves another WSGI app than this harness would start: one started
+    before the sqlite Glance got wsgi_glance.py would still answer "database is locked"."""
+    # a state without "glance_app" comes from a harness that always served glance's own app
+    had = state.get("glance_app", GLANCE_APPS["postgresql"])
+    if had != gl.app and procs.stop_group(gl.pidfile(p)):
+        log(f"glance ran {had}: restarting it with {gl.app}")
+
+
 def _up(fresh: bool, db: str) -> LocalCloud:
     p = paths()
     ensure_service_venv()
@@ -187,6 +197,7 @@ def _up(fresh: bool, db: str) -> LocalCloud:
         state = {}
     if state:
         _switch_db(p, gl, state, db, pg_port)
+        _restart_stale_glance(p, gl, state)
 
     up = {s.name: bool(s.running(p)) and s.healthy() for s in (ks, gl)}
     if pg_port is not None and postgres.running(p) is None:
@@ -210,7 +221,7 @@ def _up(fresh: bool, db: str) -> LocalCloud:
                     f"port {svc.port} for {svc.name} is in use by another process; "
                     f"stop it or set {var}"
                 )
-        state.update(ports, glance_db=db, pg_port=pg_port)
+        state.update(ports, glance_db=db, pg_port=pg_port, glance_app=gl.app)
         synced = _synced_key(db)
         glance_steps = (["postgres"] if pg_port is not None else []) + (
             [] if state.get(synced) else ["glance-db-sync"]

@@ -13,6 +13,11 @@ from .procs import LocalCloudError
 # Glance on PostgreSQL: several sync worker processes (see gunicorn_argv)
 GLANCE_PG_WORKERS = 4
 
+# Glance's WSGI app per database. On sqlite, wsgi_glance.py (copied to run/wsgi) makes every
+# transaction take the write lock when it begins: see its docstring for why. PostgreSQL has row
+# locks and needs nothing of the kind: Glance's own app.
+GLANCE_APPS = {"sqlite": "wsgi_glance:application", "postgresql": "glance.wsgi.api:application"}
+
 
 @dataclass(frozen=True)
 class Service:
@@ -55,8 +60,9 @@ def services(p: Paths, db: str = "sqlite") -> tuple[Service, Service]:
         name="glance",
         port=glance_port(),
         health_path="/healthcheck",
-        app="glance.wsgi.api:application",
+        app=GLANCE_APPS[db],
         extra_env={"OS_GLANCE_CONFIG_DIR": str(p.run / "glance")},
+        pythonpath=p.run / "wsgi" if db == "sqlite" else None,
         workers=GLANCE_PG_WORKERS if db == "postgresql" else 1,
     )
     return ks, gl
@@ -85,7 +91,8 @@ def gunicorn_argv(p: Paths, svc: Service) -> list[str]:
         str(p.bin / "gunicorn"),
         "--bind",
         f"127.0.0.1:{svc.port}",
-        # sqlite: exactly one writer, or "database is locked" (HTTP 500).
+        # sqlite: one process; its request thread and its import task threads take turns at
+        # sqlite's one write lock (wsgi_glance.py).
         # Keystone: one process, its dogpile memory cache is per process.
         # Glance on PostgreSQL: GLANCE_PG_WORKERS single-threaded sync workers,
         # i.e. real parallelism on several cores (hashing, JSON, SQLAlchemy are

@@ -25,7 +25,10 @@ def serve_sources(handler: Callable[..., Any]) -> Iterator[str]:
         except OSError:
             continue
     if server is None:
-        raise LocalCloudError(f"no free port in {SOURCE_PORTS} for the source server")
+        raise LocalCloudError(
+            f"ports {SOURCE_PORTS.start}-{SOURCE_PORTS.stop - 1} on 127.0.0.1 are all in use; "
+            "the source server needs one of them (the local Glance web-downloads only from those)"
+        )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
