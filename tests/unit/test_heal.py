@@ -3,7 +3,6 @@ and the executor remakes an image Glance refuses data into, once, when the plan 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import replace
 
 import pytest
@@ -89,13 +88,6 @@ class RefusingWriter(RecordingWriter):
             self.refusals -= 1
             raise self.error(f"image '{image}': upload answered HTTP 500: Duplicate")
         return 3
-
-    def recreate(self, image_id: str, image: str) -> str:
-        self.calls.append(("recreate", image_id))
-        return f"{image_id}-again"
-
-    def update(self, image_id: str, changes: Iterable[FieldChange]) -> None:
-        self.calls.append(("update", image_id))
 
 
 def test_an_image_glance_refuses_data_into_is_remade_once_and_later_steps_use_the_new_id() -> None:
