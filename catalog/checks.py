@@ -76,11 +76,20 @@ def document_diagnostics(
         if not isinstance(image, dict):
             continue
         yield from _fields_diagnostics(document, ("images", index), image)
-        source = image.get("source")
-        if isinstance(source, dict):
-            yield from _source_diagnostics(
-                document, ("images", index, "source"), source, manifest_dir, variables
-            )
+        for path, source in _image_sources(image, ("images", index)):
+            yield from _source_diagnostics(document, path, source, manifest_dir, variables)
+
+
+def _image_sources(
+    image: dict[str, Any], path: tuple[str | int, ...]
+) -> Iterator[tuple[tuple[str | int, ...], dict[str, Any]]]:
+    """The image's own source and each of its versions' sources, with their paths."""
+    if isinstance(image.get("source"), dict):
+        yield (*path, "source"), image["source"]
+    versions = image.get("versions")
+    for index, version in enumerate(versions if isinstance(versions, list) else []):
+        if isinstance(version, dict) and isinstance(version.get("source"), dict):
+            yield (*path, "versions", index, "source"), version["source"]
 
 
 def _fields_diagnostics(

@@ -23,12 +23,17 @@ from catalog.diagnostics import Diagnostic, ManifestInvalid, sort_diagnostics
 from catalog.locate import diagnostic_at
 from catalog.merge import catalog_defaults, merged_diagnostics, merged_fields
 from catalog.model import (
+    DEFAULT_VERSION_NAME,
     Catalog,
     Checksum,
     DesiredImage,
     ImageSource,
     ImageState,
+    ImageVersion,
     MemberSpec,
+    RetireAction,
+    RetirePolicy,
+    SupersededAction,
     TransferMethod,
     Visibility,
 )
@@ -256,9 +261,34 @@ def _build_images(documents: list[ParsedDocument]) -> list[DesiredImage]:
                     image_id=fields["id"].lower() if "id" in fields else None,
                     adopt=fields["adopt"],
                     keep_previous=fields["keep_previous"],
+                    versions=tuple(
+                        ImageVersion(
+                            entry["version"],
+                            source,
+                            document.position(("images", index, "versions", number)),
+                        )
+                        for number, entry in enumerate(fields.get("versions") or [])
+                        if (source := _source(entry["source"], manifest_dir)) is not None
+                    ),
+                    current=fields.get("current"),
+                    version_name=fields.get("version_name", DEFAULT_VERSION_NAME),
+                    retire=_retire(defaults.get("retire"), image.get("retire")),
                 )
             )
     return images
+
+
+def _retire(*layers: dict[str, Any] | None) -> RetirePolicy:
+    """The retire policy of the defaults under the image's, merged key by key."""
+    merged: dict[str, Any] = {}
+    for layer in layers:
+        merged.update(layer or {})
+    policy = RetirePolicy()
+    return RetirePolicy(
+        keep=merged.get("keep", policy.keep),
+        superseded=SupersededAction(merged.get("superseded", policy.superseded)),
+        beyond_keep=RetireAction(merged.get("beyond_keep", policy.beyond_keep)),
+    )
 
 
 def _member(entry: str | dict[str, str]) -> MemberSpec:

@@ -8,6 +8,7 @@ from typing import Any
 
 from catalog.diagnostics import Diagnostic
 from catalog.locate import diagnostic_at
+from catalog.version_checks import version_diagnostics
 from catalog.yamldoc import ParsedDocument
 
 # glance-catalog's own defaults. Glance's default visibility is shared; a catalog should not
@@ -56,9 +57,9 @@ def merged_diagnostics(documents: Sequence[ParsedDocument]) -> Iterator[Diagnost
         images = document.value.get("images") if isinstance(document.value, dict) else None
         for index, image in enumerate(images if isinstance(images, list) else []):
             if isinstance(image, dict):
-                yield from _image_diagnostics(
-                    document, ("images", index), merged_fields(defaults, image)
-                )
+                fields = merged_fields(defaults, image)
+                yield from _image_diagnostics(document, ("images", index), fields)
+                yield from version_diagnostics(document, ("images", index), image, fields)
 
 
 def _image_diagnostics(
@@ -88,7 +89,7 @@ def _image_diagnostics(
             yield diagnostic_at(document, (*path, "members", index), f"'{project}' is listed twice")
         if isinstance(project, str):
             seen.add(project)
-    if state == "deactivated" and "source" not in fields:
+    if state == "deactivated" and "source" not in fields and "versions" not in fields:
         yield diagnostic_at(
             document,
             (*path, "state"),

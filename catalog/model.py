@@ -122,6 +122,44 @@ class MemberSpec:
     accept_with: str | None = None
 
 
+class SupersededAction(StrEnum):
+    """What happens at once to a version that no longer holds the image's name."""
+
+    KEEP = "keep"
+    HIDE = "hide"
+    DEACTIVATE = "deactivate"
+
+
+class RetireAction(StrEnum):
+    """What happens to a version older than the ``keep`` newest."""
+
+    HIDE = "hide"
+    DEACTIVATE = "deactivate"
+    DELETE = "delete"
+
+
+DEFAULT_VERSION_NAME = "{name} {version}"
+
+
+@dataclass(frozen=True)
+class RetirePolicy:
+    """How a versioned image rotates. ``keep`` (None: every declared version) counts the
+    versions kept usable in Glance, the current one included; ``keep`` is at least 1."""
+
+    keep: int | None = None
+    superseded: SupersededAction = SupersededAction.KEEP
+    beyond_keep: RetireAction = RetireAction.HIDE
+
+
+@dataclass(frozen=True)
+class ImageVersion:
+    """One declared build of a versioned image; ``version`` is unique within its image."""
+
+    version: str
+    source: ImageSource
+    position: Position = field(compare=False)
+
+
 @dataclass(frozen=True)
 class DesiredImage:
     """One image as the manifest declares it, with defaults already merged.
@@ -129,6 +167,10 @@ class DesiredImage:
     ``properties`` holds string values only; ``tags`` never contains the catalog marker;
     ``members`` is non-empty only when ``visibility`` is shared; ``image_id`` is a canonical
     lower-case UUID when set.
+
+    A versioned image has ``versions`` (oldest first, labels unique) and no ``source``: each
+    version is its own Glance image with these fields; ``current`` (when set) names one of
+    them; every versioned name is at most 255 characters.
     """
 
     name: str
@@ -148,6 +190,25 @@ class DesiredImage:
     image_id: str | None = None
     adopt: bool = False
     keep_previous: bool = False
+    versions: tuple[ImageVersion, ...] = ()
+    current: str | None = None
+    version_name: str = DEFAULT_VERSION_NAME
+    retire: RetirePolicy = RetirePolicy()
+    # Properties the planner records on one version's Glance image (glance_catalog_version,
+    # ...): compared like properties, never listed among the declared ones.
+    bookkeeping: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def current_version(self) -> ImageVersion | None:
+        """The version that holds ``name``: the one ``current`` pins, else the newest (last)."""
+        if not self.versions:
+            return None
+        pinned = [v for v in self.versions if v.version == self.current]
+        return pinned[0] if pinned else self.versions[-1]
+
+    def versioned_name(self, version: str) -> str:
+        """The name a version carries while it does not hold ``name``."""
+        return self.version_name.replace("{name}", self.name).replace("{version}", version)
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,9 @@ class ActionKind(StrEnum):
     image is discarded before the image that takes its place is made; data first
     (an image without data gets new formats before it, as Glance freezes them with the data),
     members removed before an update can take an image out of shared, members added and
-    accepted after it became shared, names swapped once a replacement is complete, deletes
-    last."""
+    accepted after it became shared, names swapped once a replacement is complete (or a new
+    version takes the name), deletes last. RETIRE deletes a version rotated out by its retire
+    policy, and hides it instead when Glance refuses the delete."""
 
     DISCARD = "discard"
     RESERVE = "reserve"
@@ -32,6 +33,7 @@ class ActionKind(StrEnum):
     RENAME = "rename"
     DEACTIVATE = "deactivate"
     DELETE = "delete"
+    RETIRE = "retire"
 
     @property
     def phase(self) -> int:
@@ -39,7 +41,12 @@ class ActionKind(StrEnum):
 
     @property
     def deletes(self) -> bool:
-        return self in (ActionKind.DISCARD, ActionKind.DELETE)
+        return self in (ActionKind.DISCARD, ActionKind.DELETE, ActionKind.RETIRE)
+
+    @property
+    def late(self) -> bool:
+        """Runs only once every other step of every image has finished."""
+        return self in (ActionKind.DELETE, ActionKind.RETIRE)
 
     @property
     def is_member_change(self) -> bool:
@@ -71,7 +78,10 @@ class Action:
     ``accept_with`` (a clouds.yaml entry of the member project) for ACCEPT_MEMBER. ``reason``
     is for people; it never steers apply. ``recreatable`` (UPLOAD and IMPORT only) says the
     image holds no verified data and glance-catalog may delete it and make it again when
-    Glance cannot take data into it (never for a fixed id or an adopted image).
+    Glance cannot take data into it (never for a fixed id or an adopted image). ``version``
+    is the version label of a versioned image's step: the steps of all versions are filed
+    under the image's name (so they share its fate), and an ``image_id`` of None refers to the
+    image the RESERVE of the same version made.
     """
 
     kind: ActionKind
@@ -83,3 +93,4 @@ class Action:
     member: str | None = None
     accept_with: str | None = None
     recreatable: bool = False
+    version: str | None = None

@@ -134,7 +134,7 @@ def _saved_plan(path: Path, cloud: str | None, settings: RunSettings) -> tuple[P
     # Sources come from the manifests (unchanged, as the digest shows), not from the file:
     # the file holds them redacted.
     actions = tuple(
-        replace(action, source=_manifest_source(catalog, action.image))
+        replace(action, source=_manifest_source(catalog, action.image, action.version))
         if action.source is not None
         else action
         for action in saved.actions
@@ -142,14 +142,17 @@ def _saved_plan(path: Path, cloud: str | None, settings: RunSettings) -> tuple[P
     return preflight(replace(saved, actions=actions), catalog, gateway, settings.parallel), gateway
 
 
-def _manifest_source(catalog: Catalog, image: str) -> ImageSource:
+def _manifest_source(catalog: Catalog, image: str, version: str | None) -> ImageSource:
     desired = catalog.image(image)
-    if desired is None or desired.source is None:
+    source = desired.source if desired is not None else None
+    if desired is not None and version is not None:
+        source = next((v.source for v in desired.versions if v.version == version), None)
+    if source is None:
         raise GlanceCatalogError(
             f"image '{image}': the saved plan reads a source the manifests do not give; "
             "re-run plan (nothing was changed)"
         )
-    return desired.source
+    return source
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -30,6 +30,7 @@ def desired_properties(image: DesiredImage) -> dict[str, str]:
         properties[MANAGED_KEYS_PROPERTY] = ",".join(sorted(image.properties))
     if image.source is not None and image.source.checksum is not None:
         properties[SOURCE_PROPERTY] = str(image.source.checksum)
+    properties.update(image.bookkeeping)
     return properties
 
 

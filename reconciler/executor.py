@@ -40,6 +40,7 @@ class ImageWriter(Protocol):
     def deactivate(self, image_id: str) -> None: ...
     def reactivate(self, image_id: str) -> None: ...
     def delete(self, image_id: str) -> None: ...
+    def retire(self, image_id: str) -> str | None: ...
     def add_member(self, image_id: str, member: str) -> None: ...
     def remove_member(self, image_id: str, member: str) -> None: ...
     def accept_member(self, image_id: str, member: str, cloud: str) -> None: ...
@@ -99,23 +100,25 @@ class ImagePipeline:
 
     def __init__(self) -> None:
         self.actions: list[tuple[int, Action]] = []
-        self.created_id: str | None = None
+        self.created: dict[str | None, str] = {}
         self.remade: dict[str, str] = {}
         self.failure: str | None = None
 
     def stage(self, deletes: bool) -> list[tuple[int, Action]]:
         """This image's deletes, or all its other steps, with their plan indexes."""
-        return [step for step in self.actions if (step[1].kind is ActionKind.DELETE) == deletes]
+        return [step for step in self.actions if step[1].kind.late == deletes]
 
     def target(self, action: Action) -> str | None:
-        """The id the action works on now: the plan's, or the one that took its place."""
+        """The id the action works on now: the plan's, or the one that took its place (the
+        RESERVE of the same version made it, or it was made again)."""
         if action.image_id is None:
-            return self.created_id
+            return self.created.get(action.version)
         return self.remade.get(action.image_id, action.image_id)
 
     def take_new_id(self, old: str, new: str) -> None:
-        if old == self.created_id:
-            self.created_id = new
+        for version, created in self.created.items():
+            if created == old:
+                self.created[version] = new
         self.remade[old] = new
 
     def run(
@@ -153,8 +156,8 @@ class ImagePipeline:
                 outcome, detail = Outcome.FAILED, self.failure
             else:
                 outcome = Outcome.DONE
-                if action.kind is ActionKind.RESERVE:
-                    self.created_id = image_id
+                if action.kind is ActionKind.RESERVE and image_id is not None:
+                    self.created[action.version] = image_id
             record(
                 index, ActionResult(action, outcome, detail, time.monotonic() - started, image_id)
             )
@@ -280,6 +283,11 @@ def _run(
     if action.kind is ActionKind.DELETE:
         writer.delete(image_id)
         return "deleted", image_id
+    if action.kind is ActionKind.RETIRE:
+        refused = writer.retire(image_id)
+        if refused is None:
+            return "deleted", image_id
+        return f"Glance refused the delete ({refused}); hidden instead", image_id
     if action.kind is ActionKind.DISCARD:
         if action.changes:
             writer.update(image_id, action.changes)

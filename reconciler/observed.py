@@ -48,6 +48,16 @@ MANAGED_KEYS_PROPERTY = "glance_catalog_managed_properties"
 SOURCE_PROPERTY = "glance_catalog_source_checksum"
 # Set on an image that a replacement took the name of and that keep_previous kept.
 PREVIOUS_PROPERTY = "glance_catalog_previous_of"
+# On each version of a versioned image: its label, the manifest image it is a version of, and
+# when it last took that image's name (ISO 8601, UTC).
+VERSION_PROPERTY = "glance_catalog_version"
+VERSION_OF_PROPERTY = "glance_catalog_version_of"
+CURRENT_SINCE_PROPERTY = "glance_catalog_current_since"
+# Set when Glance refused to delete a version its retire policy rotated out (it was hidden).
+RETIRE_REFUSED_PROPERTY = "glance_catalog_retire_refused"
+BOOKKEEPING_PROPERTIES = frozenset(
+    {VERSION_PROPERTY, VERSION_OF_PROPERTY, CURRENT_SINCE_PROPERTY, RETIRE_REFUSED_PROPERTY}
+)
 
 
 def _epoch(timestamp: object) -> float | None:

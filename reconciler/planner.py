@@ -23,6 +23,7 @@ from reconciler.steps import (
     delete,
     replacement_name,
 )
+from reconciler.versions import plan_versions
 
 
 def make_plan(
@@ -81,6 +82,8 @@ def plan_image(
     marker: str,
     stuck_after: float = STUCK_AFTER_SECONDS,
 ) -> ImageSteps:
+    if desired.versions:
+        return plan_versions(desired, snapshot, marker, stuck_after)
     if desired.image_id is not None:
         return _plan_by_id(desired, snapshot, marker, stuck_after)
     namesakes = snapshot.named(desired.name)
@@ -193,6 +196,11 @@ def observed_fingerprint(catalog: Catalog, snapshot: Snapshot) -> str:
     Other images of the project may change without making a saved plan stale."""
     names = {image.name for image in catalog.images}
     names |= {replacement_name(image.name) for image in catalog.images}
+    names |= {
+        image.versioned_name(version.version)
+        for image in catalog.images
+        for version in image.versions
+    }
     ids = {image.image_id for image in catalog.images if image.image_id}
     relevant = [
         image.to_json()

@@ -25,6 +25,7 @@ SYMBOLS = {
     ActionKind.RENAME: ("~", "yellow"),
     ActionKind.DEACTIVATE: ("~", "yellow"),
     ActionKind.DELETE: ("-", "red"),
+    ActionKind.RETIRE: ("-", "red"),
 }
 
 
@@ -81,6 +82,8 @@ def _headline(action: Action) -> str:
         return f"will be renamed{target} ({action.reason})"
     if action.kind.is_member_change:
         return f"{_member(action)} {MEMBER_VERBS[action.kind]}{target}"
+    if action.kind is ActionKind.RETIRE:
+        return f"will be deleted{target} ({action.reason}; hidden instead if Glance refuses)"
     return f"will be {action.kind.value}d{target}"
 
 
@@ -104,7 +107,8 @@ def render_plan(plan: Plan, style: Style = plain) -> str:
     for image in order:
         for action in (a for a in plan.actions if a.image == image):
             symbol, colour = SYMBOLS[action.kind]
-            lines.append(style(f"  {symbol} {image}: {_headline(action)}", colour))
+            label = f"{image} [{action.version}]" if action.version else image
+            lines.append(style(f"  {symbol} {label}: {_headline(action)}", colour))
             for change in action.changes:
                 if change.before is None:
                     lines.append(style(f"      + {change.path}: {_value(change.after)}", "green"))
@@ -138,13 +142,14 @@ def _closing(plan: Plan, text: str) -> str:
 def summary(plan: Plan) -> str:
     """Counts Glance images, not manifest entries: a replacement is one to add and one to
     delete (or to change, when the previous image is kept), as Terraform counts a replace."""
-    kinds: dict[tuple[str, str | None], set[ActionKind]] = {}
+    kinds: dict[tuple[str, str | None, str | None], set[ActionKind]] = {}
     members = 0
     for action in plan.actions:
         if action.kind.is_member_change:
             members += 1
         else:
-            kinds.setdefault((action.image, action.image_id), set()).add(action.kind)
+            key = (action.image, action.version, action.image_id)
+            kinds.setdefault(key, set()).add(action.kind)
     add = sum(1 for k in kinds.values() if ActionKind.RESERVE in k)
     delete = sum(1 for k in kinds.values() if any(kind.deletes for kind in k))
     change = len(kinds) - add - delete

@@ -19,6 +19,7 @@ from reconciler.diff import (
 )
 from reconciler.members import MemberSteps, member_steps
 from reconciler.observed import (
+    BOOKKEEPING_PROPERTIES,
     MANAGED_KEYS_PROPERTY,
     PREVIOUS_PROPERTY,
     SOURCE_PROPERTY,
@@ -112,7 +113,7 @@ def converge(
     stuck_after: float = STUCK_AFTER_SECONDS,
 ) -> ImageSteps:
     steps = ImageSteps(claimed={observed.id})
-    if why := _broken(observed, snapshot, stuck_after):
+    if why := broken_reason(observed, snapshot, stuck_after):
         return _remake(desired, observed, snapshot, marker, why)
     # An import still running (a run cut short after starting it) is followed, not started
     # again: the import step waits for the task Glance runs.
@@ -192,7 +193,7 @@ def delete(name: str, observed: ObservedImage, reason: str) -> list[Action]:
     return actions
 
 
-def _broken(observed: ObservedImage, snapshot: Snapshot, stuck_after: float) -> str:
+def broken_reason(observed: ObservedImage, snapshot: Snapshot, stuck_after: float) -> str:
     """Why ``observed`` can never take data as it is ("" when it may): Glance killed it, or
     it has been saving or importing for longer than ``stuck_after`` seconds."""
     if observed.status == "killed":
@@ -308,7 +309,7 @@ def _note_foreign_properties(
     steps: ImageSteps, desired: DesiredImage, observed: ObservedImage
 ) -> None:
     ours = set(desired_properties(desired)) | observed.managed_property_keys()
-    ours |= {MANAGED_KEYS_PROPERTY, SOURCE_PROPERTY, PREVIOUS_PROPERTY}
+    ours |= {MANAGED_KEYS_PROPERTY, SOURCE_PROPERTY, PREVIOUS_PROPERTY, *BOOKKEEPING_PROPERTIES}
     foreign = sorted(key for key in observed.properties if key not in ours)
     if foreign:
         steps.notes.append(

@@ -23,7 +23,13 @@ from reconciler.gateway import transfer
 from reconciler.gateway.retry import Retrier
 from reconciler.gateway.session import DEFAULT_TIMEOUT, JSON_PATCH, CloudSession, glance_message
 from reconciler.glance_patch import create_body, json_patch, patch_against
-from reconciler.observed import BASE_KEYS, SOURCE_PROPERTY, ObservedImage, Snapshot
+from reconciler.observed import (
+    BASE_KEYS,
+    RETIRE_REFUSED_PROPERTY,
+    SOURCE_PROPERTY,
+    ObservedImage,
+    Snapshot,
+)
 from reconciler.sources import ByteProgress, probe_source
 
 PAGE_SIZE = 1000
@@ -275,6 +281,26 @@ class GlanceGateway:
             expect=(204, 404),  # 404: already gone, as after a retried delete
             what=f"deleting image {image_id}",
         )
+
+    def retire(self, image_id: str) -> str | None:
+        """Delete a version its retire policy rotated out. When Glance refuses (403, 409: a
+        protected image, one still in use) the image is hidden instead and the refusal
+        recorded on it (RETIRE_REFUSED_PROPERTY); returns Glance's reason, None once deleted."""
+        what = f"deleting image {image_id}"
+        response = self._session.glance(
+            "DELETE", f"/images/{image_id}", expect=(204, 404, 403, 409), what=what
+        )
+        if response.status_code in (204, 404):
+            return None
+        reason = f"HTTP {response.status_code}: {glance_message(response)}"
+        self.update(
+            image_id,
+            (
+                FieldChange("hidden", None, True),
+                FieldChange(f"properties.{RETIRE_REFUSED_PROPERTY}", None, reason[:255]),
+            ),
+        )
+        return reason
 
     def add_member(self, image_id: str, member: str) -> None:
         # 409: already a member, which is what was asked.

@@ -283,8 +283,8 @@ def test_source_rules(tmp_path: Path, source: str, expected: str) -> None:
         ("properties: {" + "k" * 256 + ": v}", "key is longer than 255 characters"),
         ("properties: {k: '" + "v" * 256 + "'}", "properties.k: is longer than 255 characters"),
         (
-            "properties: {" + ", ".join(f"p{i}: v" for i in range(127)) + "}",
-            "properties: has more than 126 entries",
+            "properties: {" + ", ".join(f"p{i}: v" for i in range(123)) + "}",
+            "properties: has more than 122 entries",
         ),
         ("min_disk: 1.5", "min_disk: must be a whole number, not 1.5"),
         ("protected: 'yes'", "protected: must be true or false"),
