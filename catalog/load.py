@@ -34,6 +34,7 @@ from catalog.model import (
     RetireAction,
     RetirePolicy,
     SupersededAction,
+    TrackSpec,
     TransferMethod,
     Visibility,
 )
@@ -273,9 +274,25 @@ def _build_images(documents: list[ParsedDocument]) -> list[DesiredImage]:
                     current=fields.get("current"),
                     version_name=fields.get("version_name", DEFAULT_VERSION_NAME),
                     retire=_retire(defaults.get("retire"), image.get("retire")),
+                    track=_track(fields.get("track"), manifest_dir),
                 )
             )
     return images
+
+
+def _track(track: dict[str, Any] | None, manifest_dir: Path) -> TrackSpec | None:
+    if track is None:
+        return None
+    key = track.get("signing_key")
+    return TrackSpec(
+        checksum_url=track["checksum_url"],
+        file=track["file"],
+        index_url=track.get("index_url"),
+        url=track.get("url"),
+        checksum_signature_url=track.get("checksum_signature_url"),
+        signing_key=(manifest_dir / key).resolve() if key is not None else None,
+        method=TransferMethod(track.get("method", "upload")),
+    )
 
 
 def _retire(*layers: dict[str, Any] | None) -> RetirePolicy:

@@ -152,6 +152,22 @@ class RetirePolicy:
 
 
 @dataclass(frozen=True)
+class TrackSpec:
+    """Where an image's upstream lists its builds (catalog.track). ``{version}`` is in
+    ``file`` (one checksum file lists every build) or in ``checksum_url`` (one folder per
+    build; then ``index_url`` is set). Urls are as written (``${VAR}`` references kept);
+    ``signing_key`` is absolute, and set exactly when ``checksum_signature_url`` is."""
+
+    checksum_url: str
+    file: str
+    index_url: str | None = None
+    url: str | None = None
+    checksum_signature_url: str | None = None
+    signing_key: Path | None = None
+    method: TransferMethod = TransferMethod.UPLOAD
+
+
+@dataclass(frozen=True)
 class ImageVersion:
     """One declared build of a versioned image; ``version`` is unique within its image."""
 
@@ -168,7 +184,8 @@ class DesiredImage:
     ``members`` is non-empty only when ``visibility`` is shared; ``image_id`` is a canonical
     lower-case UUID when set.
 
-    A versioned image has ``versions`` (oldest first, labels unique) and no ``source``: each
+    A versioned image has ``versions`` (oldest first, labels unique) or ``track`` (or both)
+    and no ``source``: each
     version is its own Glance image with these fields; ``current`` (when set) names one of
     them; every versioned name is at most 255 characters.
     """
@@ -194,6 +211,7 @@ class DesiredImage:
     current: str | None = None
     version_name: str = DEFAULT_VERSION_NAME
     retire: RetirePolicy = RetirePolicy()
+    track: TrackSpec | None = None
     # Properties the planner records on one version's Glance image (glance_catalog_version,
     # ...): compared like properties, never listed among the declared ones.
     bookkeeping: Mapping[str, str] = field(default_factory=dict)

@@ -20,6 +20,7 @@ _NOT_WITH_VERSIONS = {
     "adopt": "adopt the plain image first, then declare versions",
     "keep_previous": "versions rotate by retire:; remove keep_previous",
 }
+_VERSION = "{version}"
 _ONLY_WITH_VERSIONS = ("current", "version_name", "retire")
 
 
@@ -31,6 +32,11 @@ def version_diagnostics(
 ) -> Iterator[Diagnostic]:
     """``image`` is the image as written, ``fields`` the image over the defaults."""
     versions = image.get("versions")
+    track = image.get("track")
+    if isinstance(track, dict):
+        yield from _track_diagnostics(document, (*path, "track"), track)
+        if versions is None:
+            versions = []
     if not isinstance(versions, list):
         for key in _ONLY_WITH_VERSIONS:
             if key in image:
@@ -103,3 +109,38 @@ def version_diagnostics(
                 "version_name gives the versions the image's own name",
                 "include {version}, so that each version has a name of its own",
             )
+
+
+def _track_diagnostics(
+    document: ParsedDocument, path: tuple[str | int, ...], track: dict[str, Any]
+) -> Iterator[Diagnostic]:
+    checksum_url, file = track.get("checksum_url"), track.get("file")
+    if not isinstance(checksum_url, str) or not isinstance(file, str):
+        return
+    per_folder = _VERSION in checksum_url
+    if not per_folder and _VERSION not in file:
+        yield diagnostic_at(
+            document,
+            (*path, "file"),
+            "the track names no {version}: there is nothing to follow",
+            "put {version} in file (one checksum file lists every build) or in checksum_url "
+            "(one folder per build, with index_url)",
+        )
+    if per_folder and "index_url" not in track:
+        yield diagnostic_at(
+            document,
+            (*path, "checksum_url"),
+            "checksum_url holds {version}, so the builds must be listed somewhere",
+            "add index_url: the page (a folder listing) whose links name the builds' folders",
+        )
+    for key in ("checksum_url", "url", "checksum_signature_url", "file"):
+        value = track.get(key)
+        if isinstance(value, str) and value.count(_VERSION) > 1:
+            yield diagnostic_at(document, (*path, key), f"{key} holds {{version}} more than once")
+    if ("checksum_signature_url" in track) != ("signing_key" in track):
+        yield diagnostic_at(
+            document,
+            path,
+            "checksum_signature_url and signing_key go together",
+            "give both to verify the checksum file, or neither",
+        )

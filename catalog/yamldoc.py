@@ -114,6 +114,12 @@ class ParsedDocument:
         node = key_node if key and complete and key_node is not None else value_node
         return _position(self.file, node.start_mark)
 
+    def node(self, path: JsonPath) -> tuple[yaml.Node | None, yaml.Node] | None:
+        """The (key node, value node) at ``path`` with their marks, or None when it does not
+        exist: for tools that edit the text in place."""
+        steps = self._nodes(path)
+        return steps[-1] if len(steps) == len(path) + 1 else None
+
     def written(self, path: JsonPath) -> str | None:
         """The scalar at ``path`` as written in the file, or None if it is not a scalar."""
         steps = self._nodes(path)

@@ -82,7 +82,7 @@ def plan_image(
     marker: str,
     stuck_after: float = STUCK_AFTER_SECONDS,
 ) -> ImageSteps:
-    if desired.versions:
+    if desired.versions or desired.track:
         return plan_versions(desired, snapshot, marker, stuck_after)
     if desired.image_id is not None:
         return _plan_by_id(desired, snapshot, marker, stuck_after)

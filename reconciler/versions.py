@@ -11,45 +11,25 @@ the manifest no longer lists, retire by ``beyond_keep``.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
-from enum import Enum
 
 from catalog.model import (
     DesiredImage,
     ImageState,
-    ImageVersion,
-    RetireAction,
-    SupersededAction,
 )
-from reconciler.actions import Action, ActionKind, FieldChange
-from reconciler.diff import FORMAT_FIELDS
 from reconciler.observed import (
-    CURRENT_SINCE_PROPERTY,
-    RETIRE_REFUSED_PROPERTY,
     VERSION_OF_PROPERTY,
     VERSION_PROPERTY,
     ObservedImage,
     Snapshot,
 )
-from reconciler.plan import Conflict, Note
 from reconciler.steps import (
     STUCK_AFTER_SECONDS,
     ImageSteps,
-    broken_reason,
-    converge,
-    create,
     delete,
-    previous_name,
     recorded_checksum,
-    wanted_checksum,
 )
-
-
-class Role(Enum):
-    CURRENT = "current"
-    SUPERSEDED = "superseded"
-    RETIRED = "retired"
+from reconciler.version_steps import FamilyPlan, Role
 
 
 def kept_versions(desired: DesiredImage) -> set[str]:
@@ -76,6 +56,14 @@ def plan_versions(
         if marker in image.tags and image.properties.get(VERSION_OF_PROPERTY) == desired.name
     ]
     steps = ImageSteps(claimed={image.id for image in family})
+    if not desired.versions:
+        # A tracked image whose upstream was not read (or listed nothing) has no current
+        # version; planning it would retire every version Glance holds.
+        return steps.conflict(
+            desired.name,
+            "no version is declared and none was found upstream",
+            "declare a version, or check that the track's checksum file lists the build",
+        )
     by_label: dict[str, ObservedImage] = {}
     for image in family:
         label = image.properties.get(VERSION_PROPERTY, "")
@@ -100,7 +88,7 @@ def plan_versions(
             steps.actions += delete(desired.name, image, "state: absent")
         return steps
     now = datetime.fromtimestamp(snapshot.taken_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    plan = _FamilyPlan(desired, snapshot, marker, stuck_after, now, steps)
+    plan = FamilyPlan(desired, snapshot, marker, stuck_after, now, steps)
     kept = kept_versions(desired)
     current = desired.current_version
     for version in desired.versions:
@@ -162,274 +150,3 @@ def _matching_label(
         ):
             return version.version
     return None
-
-
-class _FamilyPlan:
-    """Collects one versioned image's steps; renames are kept apart so that the image taking
-    the name is renamed before the one giving it up."""
-
-    def __init__(
-        self,
-        desired: DesiredImage,
-        snapshot: Snapshot,
-        marker: str,
-        stuck_after: float,
-        now: str,
-        steps: ImageSteps,
-    ) -> None:
-        self.desired = desired
-        self.snapshot = snapshot
-        self.marker = marker
-        self.stuck_after = stuck_after
-        self.now = now
-        self.steps = steps
-        self.promotions: list[Action] = []
-        self.demotions: list[Action] = []
-
-    def finish(self) -> ImageSteps:
-        self.steps.actions += self.promotions + self.demotions
-        taken = {
-            str(change.after)
-            for action in self.steps.actions
-            for change in action.changes
-            if change.path == "name" and change.after is not None
-        }
-        for name in sorted(taken - {self.desired.name}):
-            strangers = [i for i in self.snapshot.named(name) if self.marker not in i.tags]
-            if strangers:
-                self.steps.conflict(
-                    self.desired.name,
-                    f"an image named '{name}' exists but is not managed by this catalog: "
-                    f"{', '.join(sorted(image.id for image in strangers))}",
-                    "rename or delete it by hand, or change version_name",
-                )
-        return self.steps
-
-    def _file(self, label: str, actions: list[Action]) -> list[Action]:
-        return [replace(action, image=self.desired.name, version=label) for action in actions]
-
-    def _conflict(self, version: ImageVersion, message: str, hint: str) -> None:
-        self.steps.conflicts.append(
-            Conflict(
-                self.desired.name,
-                f"version '{version.version}': {message}",
-                hint,
-                str(version.position),
-            )
-        )
-
-    def instance(self, version: ImageVersion, role: Role) -> DesiredImage:
-        """The Glance image ``version`` should be."""
-        desired, policy = self.desired, self.desired.retire.superseded
-        current = role is Role.CURRENT
-        state = desired.state
-        if not current and policy is SupersededAction.DEACTIVATE:
-            state = ImageState.DEACTIVATED
-        return replace(
-            desired,
-            name=desired.name if current else desired.versioned_name(version.version),
-            source=version.source,
-            hidden=desired.hidden or (not current and policy is SupersededAction.HIDE),
-            state=state,
-            versions=(),
-            current=None,
-            bookkeeping={VERSION_PROPERTY: version.version, VERSION_OF_PROPERTY: desired.name},
-        )
-
-    def keep(self, version: ImageVersion, role: Role, observed: ObservedImage | None) -> None:
-        instance = self.instance(version, role)
-        label = version.version
-        conflicts = len(self.steps.conflicts)
-        why = self._unfit(version, instance, observed) if observed is not None else ""
-        if len(self.steps.conflicts) > conflicts:
-            return
-        if observed is not None and why:
-            self.steps.actions += self._file(
-                label,
-                [
-                    Action(
-                        ActionKind.DISCARD,
-                        self.desired.name,
-                        observed.id,
-                        (FieldChange("protected", True, False),) if observed.protected else (),
-                        reason=f"will be recreated: {why}",
-                    )
-                ],
-            )
-            observed = None
-        if observed is None:
-            self._make(version, role, instance)
-            return
-        renaming = observed.name != instance.name
-        if role is Role.CURRENT and not renaming:
-            since = observed.properties.get(CURRENT_SINCE_PROPERTY) or self.now
-            instance = replace(
-                instance, bookkeeping={**instance.bookkeeping, CURRENT_SINCE_PROPERTY: since}
-            )
-        base = (
-            replace(instance, name=observed.name, hidden=observed.hidden) if renaming else instance
-        )
-        converged = converge(base, observed, self.snapshot, self.marker, self.stuck_after)
-        self.steps.actions += self._file(label, converged.actions)
-        self.steps.conflicts += [
-            replace(
-                conflict, image=self.desired.name, message=f"version '{label}': {conflict.message}"
-            )
-            for conflict in converged.conflicts
-        ]
-        self.steps.notes += [replace(note, image=self.desired.name) for note in converged.notes]
-        if renaming:
-            self._rename(label, observed.id, role, observed.name, observed.hidden, instance)
-
-    def _unfit(self, version: ImageVersion, instance: DesiredImage, observed: ObservedImage) -> str:
-        """Why ``observed`` must be made again ("" when it can serve); a conflict is recorded
-        when it cannot be made again."""
-        if why := broken_reason(observed, self.snapshot, self.stuck_after):
-            return why
-        if observed.status in ("queued", "importing", "saving", "uploading"):
-            return ""
-        wanted = wanted_checksum(instance)
-        recorded = recorded_checksum(observed, wanted)
-        formats = [
-            f"{path} {getattr(observed, path)} -> {getattr(instance, path)}"
-            for path in sorted(FORMAT_FIELDS)
-            if getattr(observed, path) != getattr(instance, path)
-        ]
-        if (wanted and recorded and recorded != wanted) or formats:
-            what = f"the source changed ({recorded} -> {wanted})" if not formats else formats[0]
-            self._conflict(
-                version,
-                f"image {observed.id} holds this version with other data or formats: {what}",
-                "a version's data never changes: declare a new version (or delete the image "
-                "by hand to upload it again)",
-            )
-            return ""
-        if wanted and recorded is None:
-            if observed.name == self.desired.name:
-                self._conflict(
-                    version,
-                    f"image {observed.id} holds the name but its data was never verified",
-                    "delete it by hand; the next run uploads the version again",
-                )
-                return ""
-            return f"its data was never verified against {wanted}"
-        return ""
-
-    def _make(self, version: ImageVersion, role: Role, instance: DesiredImage) -> None:
-        """Create the version under its versioned name; the current one then takes the name."""
-        label = version.version
-        staged_name = self.desired.versioned_name(label)
-        current = role is Role.CURRENT
-        staged = replace(instance, name=staged_name, hidden=True if current else instance.hidden)
-        made = create(staged, self.snapshot, self.marker, reason=f"new version {label}")
-        self.steps.actions += self._file(label, made.actions)
-        self.steps.notes += [replace(note, image=self.desired.name) for note in made.notes]
-        self.steps.conflicts += [
-            replace(conflict, image=self.desired.name) for conflict in made.conflicts
-        ]
-        if current:
-            self._rename(label, None, role, staged_name, True, instance)
-
-    def _rename(
-        self,
-        label: str,
-        image_id: str | None,
-        role: Role,
-        before: str,
-        hidden: bool,
-        instance: DesiredImage,
-    ) -> None:
-        changes = [FieldChange("name", before, instance.name)]
-        if hidden != instance.hidden:
-            changes.append(FieldChange("hidden", hidden, instance.hidden))
-        if role is Role.CURRENT:
-            changes.append(FieldChange(f"properties.{CURRENT_SINCE_PROPERTY}", None, self.now))
-            reason = f"version {label} takes the name"
-            target = self.promotions
-        else:
-            reason = f"version {label} gives up the name"
-            target = self.demotions
-        target.append(
-            Action(
-                ActionKind.RENAME,
-                self.desired.name,
-                image_id,
-                tuple(changes),
-                reason=reason,
-                version=label,
-            )
-        )
-
-    def retire(self, label: str, observed: ObservedImage, why: str) -> None:
-        """Apply the beyond_keep policy to a version that is not kept."""
-        self.steps.claimed.add(observed.id)
-        policy = self.desired.retire.beyond_keep
-        shown = label or observed.id[:8]
-        name = (
-            self.desired.versioned_name(label)
-            if label
-            else previous_name(self.desired.name, observed)
-        )
-        if policy is RetireAction.DELETE:
-            refused = observed.properties.get(RETIRE_REFUSED_PROPERTY)
-            if refused is None and not observed.protected:
-                self.steps.actions.append(
-                    Action(
-                        ActionKind.RETIRE,
-                        self.desired.name,
-                        observed.id,
-                        reason=f"version {shown} is {why}",
-                        version=label or None,
-                    )
-                )
-                return
-            self.steps.notes.append(
-                Note(
-                    self.desired.name,
-                    f"version {shown} ({observed.id}) is {why} but is kept hidden: "
-                    + (
-                        f"Glance refused to delete it ({refused}); delete it by hand"
-                        if refused is not None
-                        else "it is protected; unprotect it to let rotation delete it"
-                    ),
-                )
-            )
-        changes = []
-        if not observed.hidden and policy is not RetireAction.DEACTIVATE:
-            changes.append(FieldChange("hidden", False, True))
-        if VERSION_OF_PROPERTY not in observed.properties:
-            changes.append(
-                FieldChange(f"properties.{VERSION_OF_PROPERTY}", None, self.desired.name)
-            )
-        if observed.name != name:
-            self.demotions.append(
-                Action(
-                    ActionKind.RENAME,
-                    self.desired.name,
-                    observed.id,
-                    (FieldChange("name", observed.name, name), *changes),
-                    reason=f"version {shown} is {why}",
-                    version=label or None,
-                )
-            )
-        elif changes:
-            self.steps.actions.append(
-                Action(
-                    ActionKind.UPDATE,
-                    self.desired.name,
-                    observed.id,
-                    tuple(changes),
-                    reason=f"version {shown} is {why}",
-                    version=label or None,
-                )
-            )
-        if policy is RetireAction.DEACTIVATE and observed.status == "active":
-            self.steps.actions.append(
-                Action(
-                    ActionKind.DEACTIVATE,
-                    self.desired.name,
-                    observed.id,
-                    reason=f"version {shown} is {why}",
-                    version=label or None,
-                )
-            )
