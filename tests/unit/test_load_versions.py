@@ -25,8 +25,7 @@ def manifest(folder: Path, image: str, defaults: str = "") -> Path:
     path.write_text(
         "version: 1\ncatalog: c\n"
         f"defaults:\n  disk_format: raw\n{textwrap.indent(defaults, '  ')}"
-        "images:\n  - name: ubuntu\n" + textwrap.indent(image.strip(), "    ")
-        + "\n"
+        "images:\n  - name: ubuntu\n" + textwrap.indent(image.strip(), "    ") + "\n"
     )
     return path
 
