@@ -92,6 +92,7 @@ def _plan(
     from reconciler.planner import make_plan
     from reconciler.preflight import preflight
 
+    catalog = _read_checksums(catalog, settings)
     gateway = _gateway(cloud, settings)
     planned = make_plan(
         catalog, _observe(catalog, gateway), prune=prune, stuck_after=settings.stuck_after
@@ -102,6 +103,7 @@ def _plan(
 def _saved_plan(path: Path, cloud: str | None, settings: RunSettings) -> tuple[Plan, GlanceGateway]:
     """A plan saved by ``plan -o``, checked against the manifests and the cloud as they are
     now: a plan made from anything else is stale and refused."""
+    from reconciler.checksum_source import stale_checksums
     from reconciler.plan import Plan
     from reconciler.planner import observed_fingerprint
     from reconciler.preflight import preflight
@@ -125,6 +127,9 @@ def _saved_plan(path: Path, cloud: str | None, settings: RunSettings) -> tuple[P
             f"{path}: plan is stale: the manifests changed since it was made; re-run plan "
             "(nothing was changed)"
         )
+    catalog = _read_checksums(catalog, settings)
+    if stale := [f"{path}: plan is stale: {why}" for why in stale_checksums(saved, catalog)]:
+        raise GlanceCatalogError(*stale)
     gateway = _gateway(saved.cloud, settings)
     if observed_fingerprint(catalog, _observe(catalog, gateway)) != saved.observed_fingerprint:
         raise GlanceCatalogError(
@@ -140,6 +145,14 @@ def _saved_plan(path: Path, cloud: str | None, settings: RunSettings) -> tuple[P
         for action in saved.actions
     )
     return preflight(replace(saved, actions=actions), catalog, gateway, settings.parallel), gateway
+
+
+def _read_checksums(catalog: Catalog, settings: RunSettings) -> Catalog:
+    """The catalog with the checksums its sources read from checksum files (plan, apply and
+    drift only: validate stays offline)."""
+    from reconciler.checksum_source import resolve_checksums
+
+    return resolve_checksums(catalog, timeout=settings.timeout, parallel=settings.parallel)
 
 
 def _manifest_source(catalog: Catalog, image: str) -> ImageSource:
