@@ -29,7 +29,7 @@ from catalog.model import Catalog, Checksum, DesiredImage, ImageSource, ImageSta
 from catalog.openpgp import KeyFileInvalid, read_public_key
 from catalog.secrets import redact_url
 from reconciler.errors import SourceError
-from reconciler.failures import failure_reason
+from reconciler.failures import failure_reason, is_timeout
 from reconciler.gateway.retry import Retrier
 from reconciler.plan import Plan
 from reconciler.planner import resolved_checksums
@@ -173,8 +173,10 @@ def _download(
                         f"URL of a {noun}?"
                     )
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as error:
+            # A stall is not tried again (as for image sources): each try would cost a timeout.
             raise SourceError(
-                f"reading {location} failed: {failure_reason(error, timeout)}", transient=True
+                f"reading {location} failed: {failure_reason(error, timeout)}",
+                transient=not is_timeout(error),
             ) from error
     return bytes(body)
 

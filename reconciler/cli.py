@@ -89,10 +89,11 @@ def _plan(
     catalog: Catalog, cloud: str, prune: bool, settings: RunSettings
 ) -> tuple[Plan, GlanceGateway]:
     """The plan for the cloud as it is now, with what preflight found as conflicts."""
+    from reconciler.checksum_source import resolve_checksums
     from reconciler.planner import make_plan
     from reconciler.preflight import preflight
 
-    catalog = _read_checksums(catalog, settings)
+    catalog = resolve_checksums(catalog, timeout=settings.timeout, parallel=settings.parallel)
     gateway = _gateway(cloud, settings)
     planned = make_plan(
         catalog, _observe(catalog, gateway), prune=prune, stuck_after=settings.stuck_after
@@ -103,7 +104,7 @@ def _plan(
 def _saved_plan(path: Path, cloud: str | None, settings: RunSettings) -> tuple[Plan, GlanceGateway]:
     """A plan saved by ``plan -o``, checked against the manifests and the cloud as they are
     now: a plan made from anything else is stale and refused."""
-    from reconciler.checksum_source import stale_checksums
+    from reconciler.checksum_source import resolve_checksums, stale_checksums
     from reconciler.plan import Plan
     from reconciler.planner import observed_fingerprint
     from reconciler.preflight import preflight
@@ -127,7 +128,7 @@ def _saved_plan(path: Path, cloud: str | None, settings: RunSettings) -> tuple[P
             f"{path}: plan is stale: the manifests changed since it was made; re-run plan "
             "(nothing was changed)"
         )
-    catalog = _read_checksums(catalog, settings)
+    catalog = resolve_checksums(catalog, timeout=settings.timeout, parallel=settings.parallel)
     if stale := [f"{path}: plan is stale: {why}" for why in stale_checksums(saved, catalog)]:
         raise GlanceCatalogError(*stale)
     gateway = _gateway(saved.cloud, settings)
@@ -145,14 +146,6 @@ def _saved_plan(path: Path, cloud: str | None, settings: RunSettings) -> tuple[P
         for action in saved.actions
     )
     return preflight(replace(saved, actions=actions), catalog, gateway, settings.parallel), gateway
-
-
-def _read_checksums(catalog: Catalog, settings: RunSettings) -> Catalog:
-    """The catalog with the checksums its sources read from checksum files (plan, apply and
-    drift only: validate stays offline)."""
-    from reconciler.checksum_source import resolve_checksums
-
-    return resolve_checksums(catalog, timeout=settings.timeout, parallel=settings.parallel)
 
 
 def _manifest_source(catalog: Catalog, image: str) -> ImageSource:

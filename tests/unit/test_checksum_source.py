@@ -7,6 +7,7 @@ import hashlib
 import http.server
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -29,7 +30,8 @@ FAST = RetryPolicy(base=0.01, cap=0.02)
 
 
 class Files(http.server.BaseHTTPRequestHandler):
-    """Serves ``files`` (path -> bytes); ``/flaky/...`` answers 503 the first time; counts GETs."""
+    """Serves ``files`` (path -> bytes), counting GETs: ``/flaky/...`` answers 503 the first
+    time, ``/stall/...`` sends 10 bytes and then nothing for 3 s."""
 
     files: ClassVar[dict[str, bytes]] = {}
     seen: ClassVar[list[str]] = []
@@ -40,13 +42,18 @@ class Files(http.server.BaseHTTPRequestHandler):
         if path.startswith("/flaky/") and self.seen.count(path) == 1:
             self.send_error(503)
             return
-        body = self.files.get(path.removeprefix("/flaky"))
+        body = self.files.get(path.removeprefix("/flaky").removeprefix("/stall"))
         if body is None:
             self.send_error(404)
             return
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
+        if path.startswith("/stall/"):
+            self.wfile.write(body[:10])
+            self.wfile.flush()
+            time.sleep(3)
+            return
         self.wfile.write(body)
 
     def log_message(self, format: str, *args: object) -> None:
@@ -88,10 +95,12 @@ def reading(name: str, url: str | None, checksum_url: str, **fields: Any) -> Des
     return replace(image, source=source)
 
 
-def resolve(*images: DesiredImage, environ: dict[str, str] | None = None) -> Catalog:
+def resolve(
+    *images: DesiredImage, environ: dict[str, str] | None = None, timeout: float = 5
+) -> Catalog:
     return resolve_checksums(
         catalog(*images),
-        timeout=5,
+        timeout=timeout,
         environ=environ or {},
         retrier=Retrier(FAST),
     )
@@ -148,6 +157,21 @@ def test_a_transient_fault_is_tried_again_and_env_references_are_expanded(server
     )
     assert checksum_of(resolved, "a") == Checksum(HashAlgorithm.SHA256, SHA256)
     assert Files.seen == ["/flaky/SUMS", "/flaky/SUMS"]
+
+
+def test_a_stalling_checksum_file_fails_within_one_timeout_and_is_not_tried_again(
+    server: str,
+) -> None:
+    Files.files = {"/SUMS": f"{SHA256}  disk.img\n".encode()}
+    started = time.monotonic()
+    with pytest.raises(ChecksumsUnresolved) as raised:
+        resolve(reading("a", f"{server}/disk.img", f"{server}/stall/SUMS"), timeout=1)
+    assert time.monotonic() - started < 2.5
+    assert raised.value.lines == (
+        f"m.yaml:1:1: image 'a': reading checksum file {server}/stall/SUMS failed: no answer "
+        "within 1 s; nothing was changed",
+    )
+    assert Files.seen == ["/stall/SUMS"]
 
 
 def test_an_absent_image_reads_no_checksum_file(server: str) -> None:
