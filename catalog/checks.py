@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -225,13 +226,22 @@ def checksum_file_diagnostics(
 
 
 def _key_file_problem(path: Path) -> tuple[str, str] | None:
-    hint = "signing_key is relative to the manifest's folder"
     if not path.is_file():
-        return f"no such file: {path}", hint
+        return f"no such file: {path}", _KEY_HINT
+    stat = path.stat()
+    return _key_problem(path, stat.st_mtime_ns, stat.st_size)
+
+
+_KEY_HINT = "signing_key is relative to the manifest's folder"
+
+
+# Many images share one key file: it is read and checked once per version of it.
+@functools.lru_cache(maxsize=64)
+def _key_problem(path: Path, _mtime: int, _size: int) -> tuple[str, str] | None:
     try:
         data = path.read_bytes()
     except OSError as error:
-        return f"cannot read {path}: {error.strerror}", hint
+        return f"cannot read {path}: {error.strerror}", _KEY_HINT
     try:
         read_public_key(data)
     except KeyFileInvalid as error:

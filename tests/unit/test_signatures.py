@@ -116,7 +116,8 @@ def test_what_is_not_a_signature_is_refused(trusted: SigningKey) -> None:
 
 def test_a_sha1_signature_is_refused_although_gpgv_accepts_it(trusted: SigningKey) -> None:
     signature = trusted.detached(DATA, digest="SHA1")
-    with pytest.raises(SignatureInvalid, match="the signature uses SHA-1"):
+    # gpgv 2.2 calls it good; should a later gpgv refuse it itself, it is refused all the same.
+    with pytest.raises(SignatureInvalid, match=r"the signature uses SHA-1|cannot be checked"):
         verify_detached(DATA, signature, read_public_key(trusted.public()))
 
 
