@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from catalog.checksum_files import entry_name
 from catalog.diagnostics import Diagnostic
 from catalog.locate import diagnostic_at
+from catalog.openpgp import KeyFileInvalid, read_public_key
 from catalog.secrets import EnvReferenceMalformed, env_references
 from catalog.yamldoc import ParsedDocument
 
@@ -133,9 +136,10 @@ def _source_diagnostics(
     environ: Mapping[str, str],
 ) -> Iterator[Diagnostic]:
     has_url, has_file = "url" in source, "file" in source
-    url = source.get("url")
-    if isinstance(url, str):
-        yield from _reference_diagnostics(document, (*path, "url"), url, environ)
+    for key in ("url", "checksum_url", "checksum_signature_url"):
+        url = source.get(key)
+        if isinstance(url, str):
+            yield from _reference_diagnostics(document, (*path, key), url, environ)
     if has_url == has_file:
         yield diagnostic_at(
             document,
@@ -143,13 +147,15 @@ def _source_diagnostics(
             "give exactly one of url and file" if has_url else "give one of url and file",
             "a source is either an http(s) URL or a local file",
         )
-    if has_url and "checksum" not in source:
+    if has_url and "checksum" not in source and "checksum_url" not in source:
         yield diagnostic_at(
             document,
             path,
-            "a url source needs a checksum",
-            "add checksum: sha256:<hex> (sha256sum prints it)",
+            "a url source needs a checksum or a checksum_url",
+            "add checksum: sha256:<hex> (sha256sum prints it), or checksum_url: the URL of "
+            "the SHA256SUMS file that lists it",
         )
+    yield from checksum_file_diagnostics(document, path, source, manifest_dir)
     if source.get("method") == "web-download" and has_file:
         yield diagnostic_at(
             document,
@@ -172,6 +178,88 @@ def _source_diagnostics(
                 f"no such file: {resolved}",
                 "file is relative to the manifest's folder",
             )
+
+
+# What each checksum-file key needs beside it, and why (the schema's if/then rules of source).
+_NEEDS = (
+    ("checksum_signature_url", "checksum_url", "it signs the file checksum_url names"),
+    (
+        "checksum_signature_url",
+        "signing_key",
+        "add signing_key: the OpenPGP public key file (in the repository) that signed it",
+    ),
+    ("signing_key", "checksum_url", "it verifies a checksum file; a written checksum needs none"),
+    ("checksum_name", "checksum_url", "it names an entry of the file checksum_url names"),
+)
+
+
+def checksum_file_diagnostics(
+    document: ParsedDocument,
+    path: tuple[str | int, ...],
+    source: dict[str, Any],
+    manifest_dir: Path,
+) -> Iterator[Diagnostic]:
+    """The rules of checksum_url, checksum_signature_url, signing_key and checksum_name. The
+    signing key must be readable and an OpenPGP public key now: validate is where a broken
+    key file should show, not the first plan that needs it."""
+    if "checksum" in source and "checksum_url" in source:
+        yield diagnostic_at(
+            document,
+            (*path, "checksum_url"),
+            "give one of checksum and checksum_url, not both",
+            "with checksum_url the checksum is read from that file",
+            key=True,
+        )
+    for key, needed, hint in _NEEDS:
+        if key in source and needed not in source:
+            yield diagnostic_at(document, (*path, key), f"{key} needs {needed}", hint, key=True)
+    url = source.get("url")
+    if (
+        "checksum_url" in source
+        and "checksum_name" not in source
+        and isinstance(url, str)
+        and "${" not in url
+        and entry_name(url) is None
+    ):
+        yield diagnostic_at(
+            document,
+            (*path, "url"),
+            "the url names no file to look up in the checksum file",
+            "add checksum_name: the name the checksum file lists it under",
+        )
+    key_file = source.get("signing_key")
+    if isinstance(key_file, str) and key_file:
+        problem = _key_file_problem((manifest_dir / key_file).resolve())
+        if problem is not None:
+            yield diagnostic_at(document, (*path, "signing_key"), problem[0], problem[1])
+
+
+def _key_file_problem(path: Path) -> tuple[str, str] | None:
+    if not path.is_file():
+        return f"no such file: {path}", _KEY_HINT
+    stat = path.stat()
+    return _key_problem(path, stat.st_mtime_ns, stat.st_size)
+
+
+_KEY_HINT = "signing_key is relative to the manifest's folder"
+
+
+# Many images share one key file: it is read and checked once per version of it.
+@functools.lru_cache(maxsize=64)
+def _key_problem(path: Path, _mtime: int, _size: int) -> tuple[str, str] | None:
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        return f"cannot read {path}: {error.strerror}", _KEY_HINT
+    try:
+        read_public_key(data)
+    except KeyFileInvalid as error:
+        return (
+            f"{path} is not an OpenPGP public key: {error.reason}",
+            "export the public key alone (gpg --export --armor KEYID), or take the "
+            "distribution's published key file",
+        )
+    return None
 
 
 def _reference_diagnostics(

@@ -319,9 +319,14 @@ def _source(source: dict[str, Any] | None, manifest_dir: Path) -> ImageSource | 
         return None
     checksum = source.get("checksum")
     file = source.get("file")
+    key = source.get("signing_key")
     return ImageSource(
         url=source.get("url"),
         file=(manifest_dir / file).resolve() if file is not None else None,
         checksum=Checksum.parse(checksum) if checksum is not None else None,
         method=TransferMethod(source.get("method", "upload")),
+        checksum_url=source.get("checksum_url"),
+        checksum_signature_url=source.get("checksum_signature_url"),
+        signing_key=(manifest_dir / key).resolve() if key is not None else None,
+        checksum_name=source.get("checksum_name"),
     )

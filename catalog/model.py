@@ -77,13 +77,25 @@ class ImageSource:
     ``url`` is the text as the manifest writes it, ``${VAR}`` references included: it is
     what the catalog compares and hashes, never what is fetched (``fetch_url``) nor what is
     shown (``location``). ``file`` is absolute (resolved against the manifest's folder at
-    load time). ``checksum`` is required for a url and optional for a file.
+    load time).
+
+    A url source gives exactly one of ``checksum`` and ``checksum_url`` (a file source at
+    most one). With ``checksum_url`` (written like ``url``) the checksum is the entry named
+    ``checksum_name`` (default: the last segment of the url's path, or the file's name) of that
+    checksum file: None in a loaded catalog, filled in by reconciler.checksum_source before
+    planning. ``signing_key`` (absolute, an OpenPGP public key file) is set exactly when the
+    checksum file is to be verified: by the detached signature at ``checksum_signature_url``,
+    or, without one, by the signature the checksum file carries (clear-signed).
     """
 
     url: str | None
     file: Path | None
     checksum: Checksum | None
     method: TransferMethod = TransferMethod.UPLOAD
+    checksum_url: str | None = None
+    checksum_signature_url: str | None = None
+    signing_key: Path | None = None
+    checksum_name: str | None = None
 
     @property
     def location(self) -> str:
@@ -102,12 +114,19 @@ class ImageSource:
         """
         if self.url is None:
             raise ValueError(f"a file source has no URL to fetch: {self.file}")
-        values = os.environ if environ is None else environ
-        expanded = expand_env(self.url, values)
-        for name, _ in env_references(self.url):
-            register_value_secret(values[name])
-        register_url_secrets(expanded)
-        return expanded
+        return expand_url(self.url, environ)
+
+
+def expand_url(url: str, environ: Mapping[str, str] | None = None) -> str:
+    """``url`` (as a manifest writes it) with its ``${VAR}`` references expanded from
+    ``environ`` (``os.environ`` when None), each value and the expanded URL's credentials
+    registered as secrets first (see ``ImageSource.fetch_url``)."""
+    values = os.environ if environ is None else environ
+    expanded = expand_env(url, values)
+    for name, _ in env_references(url):
+        register_value_secret(values[name])
+    register_url_secrets(expanded)
+    return expanded
 
 
 @dataclass(frozen=True)

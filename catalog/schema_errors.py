@@ -21,7 +21,11 @@ _PATTERN_MESSAGES: dict[str, tuple[str, str | None]] = {
         None,
     ),
     "url": ("the URL scheme must be http or https", None),
+    "checksum_url": ("the URL scheme must be http or https", None),
+    "checksum_signature_url": ("the URL scheme must be http or https", None),
 }
+# Fields whose value may be a URL with credentials in it.
+_URL_FIELDS = frozenset({"url", "checksum_url", "checksum_signature_url"})
 
 _TYPE_NAMES = {
     "string": "a string",
@@ -57,6 +61,8 @@ def _translate(document: ParsedDocument, error: ValidationError) -> Iterator[Dia
             known = f"did you mean '{match[0]}'?" if match else f"known keys: {', '.join(allowed)}"
             yield diagnostic_at(document, (*path, key), f"unknown key '{key}'", known, key=True)
         return
+    if kind == "required" and "then" in error.schema_path:
+        return  # a key another one needs (source's if/then): catalog.checks says which and why
     if kind == "required":
         missing = [name for name in expected if name not in value]
         for name in missing:
@@ -91,7 +97,7 @@ def _translate(document: ParsedDocument, error: ValidationError) -> Iterator[Dia
         message, hint = _PATTERN_MESSAGES.get(field, (f"does not match {expected}", None))
         # A url that is refused may still carry credentials, in a form (a typo in the scheme)
         # that redact_text would not recognise as a URL.
-        shown = redact_url(value) if field == "url" and isinstance(value, str) else value
+        shown = redact_url(value) if field in _URL_FIELDS and isinstance(value, str) else value
         yield diagnostic_at(document, path, f"{shown!r}: {message}", hint)
         return
     limits = {

@@ -89,9 +89,11 @@ def _plan(
     catalog: Catalog, cloud: str, prune: bool, settings: RunSettings
 ) -> tuple[Plan, GlanceGateway]:
     """The plan for the cloud as it is now, with what preflight found as conflicts."""
+    from reconciler.checksum_source import resolve_checksums
     from reconciler.planner import make_plan
     from reconciler.preflight import preflight
 
+    catalog = resolve_checksums(catalog, timeout=settings.timeout, parallel=settings.parallel)
     gateway = _gateway(cloud, settings)
     planned = make_plan(
         catalog, _observe(catalog, gateway), prune=prune, stuck_after=settings.stuck_after
@@ -102,6 +104,7 @@ def _plan(
 def _saved_plan(path: Path, cloud: str | None, settings: RunSettings) -> tuple[Plan, GlanceGateway]:
     """A plan saved by ``plan -o``, checked against the manifests and the cloud as they are
     now: a plan made from anything else is stale and refused."""
+    from reconciler.checksum_source import resolve_checksums, stale_checksums
     from reconciler.plan import Plan
     from reconciler.planner import observed_fingerprint
     from reconciler.preflight import preflight
@@ -125,6 +128,9 @@ def _saved_plan(path: Path, cloud: str | None, settings: RunSettings) -> tuple[P
             f"{path}: plan is stale: the manifests changed since it was made; re-run plan "
             "(nothing was changed)"
         )
+    catalog = resolve_checksums(catalog, timeout=settings.timeout, parallel=settings.parallel)
+    if stale := [f"{path}: plan is stale: {why}" for why in stale_checksums(saved, catalog)]:
+        raise GlanceCatalogError(*stale)
     gateway = _gateway(saved.cloud, settings)
     if observed_fingerprint(catalog, _observe(catalog, gateway)) != saved.observed_fingerprint:
         raise GlanceCatalogError(

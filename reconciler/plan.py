@@ -55,6 +55,19 @@ class Note:
 
 
 @dataclass(frozen=True)
+class ResolvedChecksum:
+    """The checksum a plan was made with for an image whose manifest reads it from a checksum
+    file: ``checksum`` as ``sha256:<hex>``, ``checksum_url`` redacted (for people only)."""
+
+    image: str
+    checksum: str
+    checksum_url: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"image": self.image, "checksum": self.checksum, "checksum_url": self.checksum_url}
+
+
+@dataclass(frozen=True)
 class Plan:
     """What apply will do, and what it was computed from.
 
@@ -62,6 +75,8 @@ class Plan:
     ``catalog_digest`` the Catalog digest the plan was made from; the same inputs give a
     byte-identical ``to_json()``. ``manifests`` are the files the catalog was read from, as
     given, so that a saved plan can be checked against them before it is applied.
+    ``checksums`` holds, sorted by image, every checksum read from a checksum file (what the
+    manifests' digest does not pin down): a saved plan is stale when one reads differently.
     """
 
     cloud: str
@@ -73,6 +88,7 @@ class Plan:
     conflicts: tuple[Conflict, ...] = ()
     notes: tuple[Note, ...] = ()
     manifests: tuple[str, ...] = ()
+    checksums: tuple[ResolvedChecksum, ...] = ()
     format_version: int = FORMAT_VERSION
 
     @property
@@ -96,6 +112,9 @@ class Plan:
             "conflicts": [conflict.to_json() for conflict in self.conflicts],
             "notes": [note.to_json() for note in self.notes],
         }
+        if self.checksums:
+            # Only then: a plan of a catalog without checksum files reads as it always did.
+            document["checksums"] = [checksum.to_json() for checksum in self.checksums]
         return json.dumps(document, indent=2, sort_keys=False) + "\n"
 
     @classmethod
@@ -120,6 +139,7 @@ class Plan:
                 conflicts=tuple(Conflict(**item) for item in document.get("conflicts", [])),
                 notes=tuple(Note(**item) for item in document.get("notes", [])),
                 manifests=tuple(str(path) for path in document.get("manifests", [])),
+                checksums=tuple(ResolvedChecksum(**item) for item in document.get("checksums", [])),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise GlanceCatalogError(f"not a glance-catalog plan file: {error}") from error
@@ -131,23 +151,38 @@ def _source_to_json(source: ImageSource | None) -> dict[str, Any] | None:
     be fetched: apply takes the sources from the manifests."""
     if source is None:
         return None
-    return {
+    document: dict[str, Any] = {
         "url": redact_url(source.url) if source.url is not None else None,
         "file": str(source.file) if source.file is not None else None,
         "checksum": str(source.checksum) if source.checksum is not None else None,
         "method": source.method.value,
     }
+    if source.checksum_url is not None:
+        signature = source.checksum_signature_url
+        document["checksum_from"] = {
+            "url": redact_url(source.checksum_url),
+            "name": source.checksum_name,
+            "signature_url": redact_url(signature) if signature is not None else None,
+            "signing_key": str(source.signing_key) if source.signing_key is not None else None,
+        }
+    return document
 
 
 def _source_from_json(document: dict[str, Any] | None) -> ImageSource | None:
     """The source a plan file records, its url redacted (see ``_source_to_json``)."""
     if document is None:
         return None
+    origin = document.get("checksum_from") or {}
+    key = origin.get("signing_key")
     return ImageSource(
         url=document["url"],
         file=Path(document["file"]) if document["file"] is not None else None,
         checksum=Checksum.parse(document["checksum"]) if document["checksum"] else None,
         method=TransferMethod(document["method"]),
+        checksum_url=origin.get("url"),
+        checksum_signature_url=origin.get("signature_url"),
+        signing_key=Path(key) if key is not None else None,
+        checksum_name=origin.get("name"),
     )
 
 

@@ -13,8 +13,9 @@ import hashlib
 import json
 
 from catalog.model import Catalog, DesiredImage, ImageState
+from catalog.secrets import redact_url
 from reconciler.observed import PREVIOUS_PROPERTY, ObservedImage, Snapshot
-from reconciler.plan import Note, Plan
+from reconciler.plan import Note, Plan, ResolvedChecksum
 from reconciler.steps import (
     STUCK_AFTER_SECONDS,
     ImageSteps,
@@ -73,7 +74,22 @@ def make_plan(
         conflicts=tuple(sorted(planned.conflicts, key=lambda c: (c.image, c.message))),
         notes=tuple(sorted(planned.notes, key=lambda n: (n.image, n.message))),
         manifests=tuple(str(path) for path in catalog.files),
+        checksums=resolved_checksums(catalog),
     )
+
+
+def resolved_checksums(catalog: Catalog) -> tuple[ResolvedChecksum, ...]:
+    """The checksums ``catalog`` read from checksum files, by image name."""
+    found = [
+        ResolvedChecksum(
+            image.name, str(image.source.checksum), redact_url(image.source.checksum_url)
+        )
+        for image in catalog.images
+        if image.source is not None
+        and image.source.checksum_url is not None
+        and image.source.checksum is not None
+    ]
+    return tuple(sorted(found, key=lambda resolved: resolved.image))
 
 
 def plan_image(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+from catalog.secrets import redact_url
 from reconciler.actions import Action, ActionKind
 from reconciler.executor import ActionResult, ApplyReport, Outcome
 from reconciler.plan import Plan
@@ -70,6 +71,8 @@ def _headline(action: Action) -> str:
         assert action.source is not None
         how = "uploaded from" if action.kind is ActionKind.UPLOAD else "imported by Glance from"
         checksum = f" ({action.source.checksum})" if action.source.checksum else ""
+        if action.source.checksum_url is not None:
+            checksum = ""  # on a line of its own, with where it was read (checksum_line)
         return f"data will be {how} {action.source.location}{checksum}"
     if action.kind is ActionKind.UPDATE:
         return f"will be updated in place{target}"
@@ -85,6 +88,16 @@ def _headline(action: Action) -> str:
     if action.kind is ActionKind.RETIRE:
         return f"will be deleted{target} ({action.reason}; hidden instead if Glance refuses)"
     return f"will be {action.kind.value}d{target}"
+
+
+def checksum_line(action: Action) -> str | None:
+    """``checksum: sha256:… (from <checksum file>, signature verified)`` for a data step whose
+    checksum was read from a checksum file; None for any other action."""
+    source = action.source
+    if source is None or source.checksum_url is None or source.checksum is None:
+        return None
+    verified = ", signature verified" if source.signing_key is not None else ""
+    return f"checksum: {source.checksum} (from {redact_url(source.checksum_url)}{verified})"
 
 
 def render_plan(plan: Plan, style: Style = plain) -> str:
@@ -109,6 +122,9 @@ def render_plan(plan: Plan, style: Style = plain) -> str:
             symbol, colour = SYMBOLS[action.kind]
             label = f"{image} [{action.version}]" if action.version else image
             lines.append(style(f"  {symbol} {label}: {_headline(action)}", colour))
+            origin = checksum_line(action)
+            if origin is not None:
+                lines.append(f"      {origin}")
             for change in action.changes:
                 if change.before is None:
                     lines.append(style(f"      + {change.path}: {_value(change.after)}", "green"))

@@ -203,10 +203,22 @@ def _get(
     timeout: float,
     headers: dict[str, str] | None = None,
 ) -> Any:
-    location = source.location
+    return http_get(fetch_url(source), source.location, timeout, headers, f"image '{image}': ")
+
+
+def http_get(
+    url: str,
+    location: str,
+    timeout: float,
+    headers: dict[str, str] | None = None,
+    prefix: str = "",
+) -> Any:
+    """The streamed answer of a GET of ``url`` (expanded, its secrets registered), 200 or 206;
+    raises SourceError (``transient`` when trying again may help) naming ``location`` (what
+    to call it in messages, its URL redacted) after ``prefix``."""
     try:
         response = requests.get(
-            fetch_url(source),
+            url,
             stream=True,
             timeout=(min(CONNECT_TIMEOUT, timeout), timeout),
             headers=headers,
@@ -214,27 +226,24 @@ def _get(
     except (requests.exceptions.InvalidSchema, requests.exceptions.InvalidURL) as error:
         # Also a redirect to file:// or ftp://: the same every time, so not tried again.
         raise SourceError(
-            f"image '{image}': cannot fetch {location}: it leads to a URL that is not "
-            f"http(s) ({error})"
+            f"{prefix}cannot fetch {location}: it leads to a URL that is not http(s) ({error})"
         ) from error
     except requests.exceptions.TooManyRedirects as error:
-        raise SourceError(
-            f"image '{image}': cannot fetch {location}: too many redirects"
-        ) from error
+        raise SourceError(f"{prefix}cannot fetch {location}: too many redirects") from error
     except requests.exceptions.Timeout as error:
         raise SourceError(
-            f"image '{image}': cannot fetch {location}: no answer within {timeout:g} s",
+            f"{prefix}cannot fetch {location}: no answer within {timeout:g} s",
             transient=isinstance(error, requests.exceptions.ConnectTimeout),
         ) from error
     except requests.RequestException as error:
         raise SourceError(
-            f"image '{image}': cannot fetch {location}: {failure_reason(error, timeout)}",
+            f"{prefix}cannot fetch {location}: {failure_reason(error, timeout)}",
             transient=True,
         ) from error
     if response.status_code not in (200, 206):
         response.close()
         raise SourceError(
-            f"image '{image}': {location} answered HTTP {response.status_code}",
+            f"{prefix}{location} answered HTTP {response.status_code}",
             transient=response.status_code >= 500 or response.status_code == 429,
         )
     return response
