@@ -25,12 +25,14 @@ from catalog.merge import catalog_defaults, merged_diagnostics, merged_fields
 from catalog.model import (
     Catalog,
     Checksum,
+    Compression,
     DesiredImage,
     ImageSource,
     ImageState,
     MemberSpec,
     TransferMethod,
     Visibility,
+    source_name,
 )
 from catalog.schema_errors import schema_diagnostics
 from catalog.yamldoc import ParsedDocument, parse_document
@@ -240,7 +242,7 @@ def _build_images(documents: list[ParsedDocument]) -> list[DesiredImage]:
             images.append(
                 DesiredImage(
                     name=fields["name"],
-                    source=_source(fields.get("source"), manifest_dir),
+                    source=_source(fields.get("source"), manifest_dir, fields["container_format"]),
                     disk_format=fields.get("disk_format", "raw"),
                     container_format=fields["container_format"],
                     visibility=Visibility(fields["visibility"]),
@@ -267,14 +269,19 @@ def _member(entry: str | dict[str, str]) -> MemberSpec:
     return MemberSpec(entry["project"], entry.get("accept_with"))
 
 
-def _source(source: dict[str, Any] | None, manifest_dir: Path) -> ImageSource | None:
+def _source(
+    source: dict[str, Any] | None, manifest_dir: Path, container_format: str
+) -> ImageSource | None:
     if source is None:
         return None
     checksum = source.get("checksum")
-    file = source.get("file")
+    url, file = source.get("url"), source.get("file")
     return ImageSource(
-        url=source.get("url"),
+        url=url,
         file=(manifest_dir / file).resolve() if file is not None else None,
         checksum=Checksum.parse(checksum) if checksum is not None else None,
         method=TransferMethod(source.get("method", "upload")),
+        compression=Compression.resolve(
+            source.get("decompress", "auto"), source_name(url, file), container_format
+        ),
     )
