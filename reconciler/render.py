@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+from catalog.model import Compression
 from reconciler.actions import Action, ActionKind
 from reconciler.executor import ActionResult, ApplyReport, Outcome
 from reconciler.plan import Plan
@@ -68,8 +69,11 @@ def _headline(action: Action) -> str:
     if action.kind in (ActionKind.UPLOAD, ActionKind.IMPORT):
         assert action.source is not None
         how = "uploaded from" if action.kind is ActionKind.UPLOAD else "imported by Glance from"
-        checksum = f" ({action.source.checksum})" if action.source.checksum else ""
-        return f"data will be {how} {action.source.location}{checksum}"
+        details = [str(action.source.checksum)] if action.source.checksum else []
+        if action.source.compression is not Compression.NONE:
+            details.append(f"{action.source.compression}, decompressed while uploading")
+        shown = f" ({'; '.join(details)})" if details else ""
+        return f"data will be {how} {action.source.location}{shown}"
     if action.kind is ActionKind.UPDATE:
         return f"will be updated in place{target}"
     if action.kind is ActionKind.PREPARE:
