@@ -14,8 +14,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from reconciler.observed import SOURCE_PROPERTY
+from tests.faultproxy import FaultProxy
 from tests.functional.support import (
     GlanceProbe,
     apply_local,
@@ -25,6 +27,7 @@ from tests.functional.support import (
     serve_folder,
     sha256_of,
 )
+from tests.localcloud import LocalCloud
 
 if sys.version_info >= (3, 14):
     from compression import zstd
@@ -102,6 +105,46 @@ def test_each_kind_is_stored_decompressed_with_glances_hash_and_a_second_plan_is
     # What is recorded is the checksum the manifest gives: of the bytes as published.
     gz = probe.only(f"{catalog_name}-gz")
     assert gz[SOURCE_PROPERTY] == sha256_of(folder / "disk.raw.gz")
+    assert_converged(manifest)
+
+
+def test_uploads_whose_answers_are_lost_are_verified_from_glance_against_the_decompressed_hash(
+    tmp_path: Path,
+    probe: GlanceProbe,
+    catalog_name: str,
+    local_cloud: LocalCloud,
+    served: tuple[Path, str, bytes],
+) -> None:
+    folder, base, disk = served
+    kinds = ("xz", "zst")
+    manifest = raw_catalog(
+        tmp_path,
+        catalog_name,
+        {kind: f", source: {url_source(base, folder, f'disk.raw.{kind}')}" for kind in kinds},
+    )
+    clouds = yaml.safe_load(local_cloud.clouds_yaml.read_text())
+    # Every upload reaches Glance and its answer is lost: the next try reads the image back.
+    with FaultProxy(
+        local_cloud.glance_url, seed=1, rate={"upload": 1.0}, faults=("reset_after",)
+    ) as proxy:
+        lossy = {**clouds["clouds"]["local"], "image_endpoint_override": proxy.url}
+        clouds_yaml = tmp_path / "clouds.yaml"
+        clouds_yaml.write_text(yaml.safe_dump({"clouds": {"lossy": lossy}}))
+        result = run_cli(
+            "apply",
+            str(manifest),
+            "--cloud",
+            "lossy",
+            "--auto-approve",
+            env={"OS_CLIENT_CONFIG_FILE": str(clouds_yaml)},
+        )
+    assert result.code == 0, result.output
+    assert proxy.fault_counts()["reset_after"] == len(kinds), proxy.summary()
+    for kind in kinds:
+        image = probe.only(f"{catalog_name}-{kind}")
+        assert image["status"] == "active" and image["size"] == len(disk), kind
+        assert image["os_hash_value"] == hashlib.sha512(disk).hexdigest(), kind
+        assert image[SOURCE_PROPERTY] == sha256_of(folder / f"disk.raw.{kind}"), kind
     assert_converged(manifest)
 
 
