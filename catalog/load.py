@@ -26,6 +26,7 @@ from catalog.model import (
     DEFAULT_VERSION_NAME,
     Catalog,
     Checksum,
+    Compression,
     DesiredImage,
     ImageSource,
     ImageState,
@@ -37,6 +38,7 @@ from catalog.model import (
     TrackSpec,
     TransferMethod,
     Visibility,
+    source_name,
 )
 from catalog.schema_errors import schema_diagnostics
 from catalog.yamldoc import ParsedDocument, parse_document
@@ -246,7 +248,7 @@ def _build_images(documents: list[ParsedDocument]) -> list[DesiredImage]:
             images.append(
                 DesiredImage(
                     name=fields["name"],
-                    source=_source(fields.get("source"), manifest_dir),
+                    source=_source(fields.get("source"), manifest_dir, fields["container_format"]),
                     disk_format=fields.get("disk_format", "raw"),
                     container_format=fields["container_format"],
                     visibility=Visibility(fields["visibility"]),
@@ -269,7 +271,12 @@ def _build_images(documents: list[ParsedDocument]) -> list[DesiredImage]:
                             document.position(("images", index, "versions", number)),
                         )
                         for number, entry in enumerate(fields.get("versions") or [])
-                        if (source := _source(entry["source"], manifest_dir)) is not None
+                        if (
+                            source := _source(
+                                entry["source"], manifest_dir, fields["container_format"]
+                            )
+                        )
+                        is not None
                     ),
                     current=fields.get("current"),
                     version_name=fields.get("version_name", DEFAULT_VERSION_NAME),
@@ -314,14 +321,16 @@ def _member(entry: str | dict[str, str]) -> MemberSpec:
     return MemberSpec(entry["project"], entry.get("accept_with"))
 
 
-def _source(source: dict[str, Any] | None, manifest_dir: Path) -> ImageSource | None:
+def _source(
+    source: dict[str, Any] | None, manifest_dir: Path, container_format: str
+) -> ImageSource | None:
     if source is None:
         return None
     checksum = source.get("checksum")
-    file = source.get("file")
+    url, file = source.get("url"), source.get("file")
     key = source.get("signing_key")
     return ImageSource(
-        url=source.get("url"),
+        url=url,
         file=(manifest_dir / file).resolve() if file is not None else None,
         checksum=Checksum.parse(checksum) if checksum is not None else None,
         method=TransferMethod(source.get("method", "upload")),
@@ -329,4 +338,7 @@ def _source(source: dict[str, Any] | None, manifest_dir: Path) -> ImageSource | 
         checksum_signature_url=source.get("checksum_signature_url"),
         signing_key=(manifest_dir / key).resolve() if key is not None else None,
         checksum_name=source.get("checksum_name"),
+        compression=Compression.resolve(
+            source.get("decompress", "auto"), source_name(url, file), container_format
+        ),
     )

@@ -8,6 +8,7 @@ from typing import Any
 
 from catalog.diagnostics import Diagnostic
 from catalog.locate import diagnostic_at
+from catalog.model import Compression, source_name
 from catalog.version_checks import version_diagnostics
 from catalog.yamldoc import ParsedDocument
 
@@ -89,6 +90,25 @@ def _image_diagnostics(
             yield diagnostic_at(document, (*path, "members", index), f"'{project}' is listed twice")
         if isinstance(project, str):
             seen.add(project)
+    versions = fields.get("versions")
+    sources = [((*path, "source"), fields.get("source"))] + [
+        ((*path, "versions", index, "source"), version.get("source"))
+        for index, version in enumerate(versions if isinstance(versions, list) else [])
+        if isinstance(version, dict)
+    ]
+    for where, source in sources:
+        if not isinstance(source, dict) or source.get("method") != "web-download":
+            continue
+        compression = _compression(source, fields["container_format"])
+        if compression not in (None, Compression.NONE):
+            yield diagnostic_at(
+                document,
+                (*where, "method"),
+                f"web-download of a compressed source ({compression}): Glance would store the "
+                "compressed bytes",
+                "use method: upload, which decompresses while uploading (or decompress: none to "
+                "store the compressed bytes)",
+            )
     if state == "deactivated" and "source" not in fields and "versions" not in fields:
         yield diagnostic_at(
             document,
@@ -96,3 +116,20 @@ def _image_diagnostics(
             "an image without a source cannot be deactivated",
             "Glance deactivates only images that have data; add a source",
         )
+
+
+def _compression(source: dict[str, Any], container_format: Any) -> Compression | None:
+    """The source's resolved compression, or None when a field it depends on is malformed (the
+    schema reports that)."""
+    decompress = source.get("decompress", "auto")
+    url, file = source.get("url"), source.get("file")
+    valid = (
+        isinstance(decompress, str)
+        and (decompress == "auto" or decompress in set(Compression))
+        and isinstance(url, str | None)
+        and isinstance(file, str | None)
+        and isinstance(container_format, str)
+    )
+    if not valid:
+        return None
+    return Compression.resolve(decompress, source_name(url, file), container_format)

@@ -6,7 +6,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
 
 from catalog.secrets import (
     env_references,
@@ -35,6 +36,40 @@ class ImageState(StrEnum):
 class TransferMethod(StrEnum):
     UPLOAD = "upload"
     WEB_DOWNLOAD = "web-download"
+
+
+class Compression(StrEnum):
+    """How a source's bytes are compressed as published; undone while they stream to Glance."""
+
+    NONE = "none"
+    XZ = "xz"
+    GZ = "gz"
+    BZ2 = "bz2"
+    ZST = "zst"
+
+    @classmethod
+    def resolve(cls, decompress: str, name: str, container_format: str) -> Compression:
+        """What ``source.decompress`` (auto, none or a compression) means for a source whose url
+        path or file name is ``name``: auto is the compression its suffix names (.xz, .gz,
+        .bz2, .zst, in any letter case), or none; with ``container_format: compressed`` auto
+        is none, since Glance's compressed container holds the compressed bytes on purpose."""
+        if decompress != "auto":
+            return cls(decompress)
+        if container_format == "compressed":
+            return cls.NONE
+        suffix = PurePosixPath(name).suffix.lower().removeprefix(".")
+        return cls(suffix) if suffix in _SUFFIXES else cls.NONE
+
+
+_SUFFIXES = frozenset(member.value for member in Compression if member is not Compression.NONE)
+
+
+def source_name(url: str | None, file: str | None) -> str:
+    """The name whose suffix ``Compression.resolve`` reads: the url's path (its query and
+    fragment left out), or the file as written."""
+    if url is not None:
+        return urlsplit(url).path
+    return file or ""
 
 
 class HashAlgorithm(StrEnum):
@@ -86,6 +121,10 @@ class ImageSource:
     planning. ``signing_key`` (absolute, an OpenPGP public key file) is set exactly when the
     checksum file is to be verified: by the detached signature at ``checksum_signature_url``,
     or, without one, by the signature the checksum file carries (clear-signed).
+
+    ``checksum`` is of the bytes as published, compressed or not. ``compression`` is the
+    resolved ``decompress``: what is undone while uploading, so that Glance stores (and hashes)
+    the decompressed bytes; it is NONE for a web-download, whose bytes Glance fetches itself.
     """
 
     url: str | None
@@ -96,6 +135,11 @@ class ImageSource:
     checksum_signature_url: str | None = None
     signing_key: Path | None = None
     checksum_name: str | None = None
+    compression: Compression = Compression.NONE
+
+    def __post_init__(self) -> None:
+        if self.method is TransferMethod.WEB_DOWNLOAD and self.compression is not Compression.NONE:
+            raise ValueError("a web-download cannot decompress: Glance fetches the bytes itself")
 
     @property
     def location(self) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from catalog.model import Checksum, ImageSource, TransferMethod
+from catalog.model import Checksum, Compression, ImageSource, TransferMethod
 from catalog.secrets import redact_url
 from reconciler.actions import Action, ActionKind, FieldChange
 from reconciler.errors import GlanceCatalogError
@@ -156,6 +156,7 @@ def _source_to_json(source: ImageSource | None) -> dict[str, Any] | None:
         "file": str(source.file) if source.file is not None else None,
         "checksum": str(source.checksum) if source.checksum is not None else None,
         "method": source.method.value,
+        "decompress": source.compression.value,
     }
     if source.checksum_url is not None:
         signature = source.checksum_signature_url
@@ -183,6 +184,8 @@ def _source_from_json(document: dict[str, Any] | None) -> ImageSource | None:
         checksum_signature_url=origin.get("signature_url"),
         signing_key=Path(key) if key is not None else None,
         checksum_name=origin.get("name"),
+        # Plans saved before sources could be compressed have no "decompress".
+        compression=Compression(document.get("decompress", "none")),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+from catalog.model import Compression
 from catalog.secrets import redact_url
 from reconciler.actions import Action, ActionKind
 from reconciler.executor import ActionResult, ApplyReport, Outcome
@@ -70,10 +71,13 @@ def _headline(action: Action) -> str:
     if action.kind in (ActionKind.UPLOAD, ActionKind.IMPORT):
         assert action.source is not None
         how = "uploaded from" if action.kind is ActionKind.UPLOAD else "imported by Glance from"
-        checksum = f" ({action.source.checksum})" if action.source.checksum else ""
+        details = [str(action.source.checksum)] if action.source.checksum else []
         if action.source.checksum_url is not None:
-            checksum = ""  # on a line of its own, with where it was read (checksum_line)
-        return f"data will be {how} {action.source.location}{checksum}"
+            details = []  # on a line of its own, with where it was read (checksum_line)
+        if action.source.compression is not Compression.NONE:
+            details.append(f"{action.source.compression}, decompressed while uploading")
+        shown = f" ({'; '.join(details)})" if details else ""
+        return f"data will be {how} {action.source.location}{shown}"
     if action.kind is ActionKind.UPDATE:
         return f"will be updated in place{target}"
     if action.kind is ActionKind.PREPARE:

@@ -1,8 +1,10 @@
-"""Open an image source (http(s) URL or file) as a stream of chunks, hashed on the fly.
+"""Open an image source (http(s) URL or file) as a stream of pieces, hashed on the fly and
+decompressed on the fly when the source is compressed.
 
-The stream withholds its last chunk until the manifest's checksum is verified: a mismatch raises
-instead of sending the final bytes, so Glance never sees a complete upload of wrong data. Only
-one chunk is held at a time: memory stays constant whatever the image size.
+The stream withholds its last piece until the manifest's checksum is verified (and a compressed
+source is seen to end where its format says): a mismatch raises instead of sending the final
+bytes, so Glance never sees a complete upload of wrong data. Only one read chunk and one piece
+are held at a time: memory stays constant whatever the image size.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ import requests
 import urllib3
 
 from catalog.errors import GlanceCatalogError
-from catalog.model import ImageSource
+from catalog.model import Compression, ImageSource
+from reconciler.decompress import CorruptData, StreamDecompressor
 from reconciler.errors import SourceError
 from reconciler.failures import failure_reason
 
@@ -42,12 +45,15 @@ class ByteProgress(Protocol):
 
 
 class VerifiedStream:
-    """Iterates the source's bytes; raises SourceError before the last chunk if the checksum is
-    wrong.
+    """Iterates the bytes to send, in pieces of at most SEND_SIZE: the source's bytes, or what
+    they decompress to when the source is compressed. Raises SourceError before the last piece
+    if the checksum (of the source's bytes as published) is wrong, or if a compressed source is
+    corrupt or ends early.
 
-    After a complete iteration ``size`` and ``digests`` (algorithm -> hex digest, for the
-    manifest's algorithm and Glance's) describe exactly the bytes that were yielded.
-    ``expected_size`` is the size announced up front (file size, Content-Length) when known.
+    After a complete iteration ``size`` and ``digests`` (algorithm -> hex digest: Glance's, and
+    the manifest's when the source is not compressed) describe exactly the bytes that were
+    yielded; ``read`` counts the source's bytes. ``expected_size`` is the source's size
+    announced up front (file size, Content-Length) when known; progress counts source bytes.
     """
 
     def __init__(
@@ -63,11 +69,26 @@ class VerifiedStream:
         self._image = image
         self._progress = progress
         self.expected_size = expected_size
+        self._decompressor = (
+            None
+            if source.compression is Compression.NONE
+            else StreamDecompressor(source.compression, SEND_SIZE)
+        )
         algorithms = {GLANCE_HASH}
-        if source.checksum is not None:
-            algorithms.add(source.checksum.algorithm.value)
+        published = source.checksum.algorithm.value if source.checksum is not None else None
+        if published is not None and self._decompressor is None:
+            algorithms.add(published)
         self._hashes = {algorithm: hashlib.new(algorithm) for algorithm in sorted(algorithms)}
+        # The hash of the bytes as published: when nothing is undone, the sent bytes' own.
+        self._published = (
+            None
+            if published is None
+            else self._hashes[published]
+            if self._decompressor is None
+            else hashlib.new(published)
+        )
         self.size = 0
+        self.read = 0
         self.failure: SourceError | None = None
         # Every byte of the source was handed out (what Glance received is another matter).
         self.complete = False
@@ -76,37 +97,71 @@ class VerifiedStream:
     def digests(self) -> dict[str, str]:
         return {algorithm: digest.hexdigest() for algorithm, digest in self._hashes.items()}
 
-    def _account(self, chunk: bytes) -> None:
+    def _account(self, piece: bytes) -> None:
         for digest in self._hashes.values():
-            digest.update(chunk)
-        self.size += len(chunk)
-        if self._progress is not None:
-            self._progress.advance(len(chunk))
+            digest.update(piece)
+        self.size += len(piece)
+
+    def _pieces(self) -> Iterator[bytes]:
+        """The pieces to send, the source's bytes hashed as they are read."""
+        for chunk in self._chunks:
+            if not chunk:
+                continue
+            self.read += len(chunk)
+            if self._progress is not None:
+                self._progress.advance(len(chunk))
+            if self._decompressor is None:
+                yield from _pieces(chunk)
+                continue
+            if self._published is not None:
+                self._published.update(chunk)
+            try:
+                yield from self._decompressor.feed(chunk)
+            except CorruptData as error:
+                raise self._fail(self._corrupt(error)) from error
 
     def __iter__(self) -> Iterator[bytes]:
         if self._progress is not None:
             self._progress.start(self.expected_size)
         held: bytes | None = None
-        for chunk in self._chunks:
-            if not chunk:
-                continue
+        for piece in self._pieces():
             if held is not None:
-                yield from _pieces(held)
-            self._account(chunk)
-            held = chunk
+                yield held
+            self._account(piece)
+            held = piece
         expected = self.source.checksum
-        if expected is not None:
-            actual = self._hashes[expected.algorithm.value].hexdigest()
+        if expected is not None and self._published is not None:
+            actual = self._published.hexdigest()
             if actual != expected.hexdigest:
-                self.failure = SourceError(
+                raise self._fail(
                     f"image '{self._image}': checksum mismatch for {self.source.location}: "
                     f"expected {expected}, got {expected.algorithm.value}:{actual}; the upload "
                     "was aborted before its last bytes, so Glance did not activate the image"
                 )
-                raise self.failure
+        if self._decompressor is not None:
+            try:
+                self._decompressor.finish()
+            except CorruptData as error:
+                raise self._fail(self._corrupt(error)) from error
         if held is not None:
-            yield from _pieces(held)
+            yield held
         self.complete = True
+
+    def _corrupt(self, error: CorruptData) -> str:
+        hint = (
+            "; if the source is not compressed, set source.decompress: none"
+            if error.at_start
+            else ""
+        )
+        return (
+            f"image '{self._image}': cannot decompress {self.source.location} as "
+            f"{self.source.compression}: {error.reason}{hint}; the upload was aborted before "
+            "its last bytes, so Glance did not activate the image"
+        )
+
+    def _fail(self, message: str) -> SourceError:
+        self.failure = SourceError(message)
+        return self.failure
 
 
 def _pieces(chunk: bytes) -> Iterator[bytes]:

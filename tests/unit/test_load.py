@@ -12,6 +12,7 @@ from catalog.diagnostics import ManifestInvalid
 from catalog.load import check_catalog, load_catalog
 from catalog.model import (
     Checksum,
+    Compression,
     HashAlgorithm,
     ImageState,
     MemberSpec,
@@ -443,3 +444,91 @@ def test_prune_must_agree_and_ids_must_be_unique_across_files(tmp_path: Path) ->
         line.startswith("b.yaml:5:19: image 'b': id: duplicate image id (first at")
         for line in found
     ), found
+
+
+@pytest.mark.parametrize(
+    ("source", "container_format", "expected"),
+    [
+        ("{url: 'https://h/u.qcow2.xz', checksum: '%s'}", "bare", Compression.XZ),
+        ("{url: 'https://h/u.img.GZ', checksum: '%s'}", "bare", Compression.GZ),
+        # The query is no part of the name.
+        ("{url: 'https://h/u.img?sig=x.bz2', checksum: '%s'}", "bare", Compression.NONE),
+        ("{url: 'https://h/u.img.zst?sig=abc', checksum: '%s'}", "bare", Compression.ZST),
+        ("{file: d.raw.bz2}", "bare", Compression.BZ2),
+        ("{file: d.raw.bz2, decompress: none}", "bare", Compression.NONE),
+        ("{file: d.raw, decompress: zst}", "bare", Compression.ZST),
+        ("{file: d.raw.bz2, decompress: auto}", "bare", Compression.BZ2),
+        # Glance's compressed container holds compressed bytes on purpose.
+        ("{file: d.raw.bz2}", "compressed", Compression.NONE),
+        ("{file: d.raw.bz2, decompress: gz}", "compressed", Compression.GZ),
+        ("{url: 'https://h/u.xz', checksum: '%s', method: web-download}", "bare", Compression.NONE),
+    ],
+)
+def test_decompress_is_resolved_at_load_from_the_suffix_unless_given(
+    tmp_path: Path, source: str, container_format: str, expected: Compression
+) -> None:
+    for name in ("d.raw", "d.raw.bz2"):
+        (tmp_path / name).write_bytes(b"x")
+    source = source.replace("%s", SHA)
+    if "web-download" in source:
+        source = source.replace("}", ", decompress: none}")
+    manifest = write(
+        tmp_path,
+        "m.yaml",
+        f"version: 1\ncatalog: c\ndefaults: {{container_format: {container_format}}}\n"
+        f"images:\n  - {{name: a, disk_format: raw, source: {source}}}\n",
+    )
+    (image,) = load_catalog([manifest]).images
+    assert image.source is not None and image.source.compression is expected
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        (
+            "url: https://h/u.qcow2.xz\nmethod: web-download",
+            "m.yaml:9:15: image 'a': source.method: web-download of a compressed source (xz): "
+            "Glance would store the compressed bytes (hint: use method: upload, which "
+            "decompresses while uploading (or decompress: none to store the compressed bytes))",
+        ),
+        (
+            "url: https://h/u.img\ndecompress: zst\nmethod: web-download",
+            "m.yaml:10:15: image 'a': source.method: web-download of a compressed source (zst): ",
+        ),
+        (
+            "url: https://h/u.img\ndecompress: rar",
+            "m.yaml:9:19: image 'a': source.decompress: 'rar' is not one of auto, none, xz, gz, "
+            "bz2, zst",
+        ),
+    ],
+)
+def test_a_compressed_web_download_or_an_unknown_decompress_is_refused_at_its_position(
+    tmp_path: Path, source: str, expected: str
+) -> None:
+    fields = "".join(f"      {line}\n" for line in [f"checksum: '{SHA}'", *source.split("\n")])
+    manifest = write(
+        tmp_path,
+        "m.yaml",
+        "version: 1\ncatalog: c\nimages:\n  - name: a\n    disk_format: raw\n    source:\n"
+        + fields,
+    )
+    found = [line.removeprefix(f"{tmp_path}/") for line in errors(manifest)]
+    assert len(found) == 1 and found[0].startswith(expected), found
+
+
+def test_a_compressed_container_may_be_web_downloaded_as_published(tmp_path: Path) -> None:
+    manifest = write(
+        tmp_path,
+        "m.yaml",
+        f"""
+        version: 1
+        catalog: c
+        defaults: {{container_format: compressed}}
+        images:
+          - name: a
+            disk_format: raw
+            source: {{url: "https://h/u.tar.gz", checksum: "{SHA}", method: web-download}}
+        """,
+    )
+    (image,) = load_catalog([manifest]).images
+    assert image.source is not None and image.source.compression is Compression.NONE

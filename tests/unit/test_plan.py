@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from catalog.errors import GlanceCatalogError
-from catalog.model import ImageSource, MemberSpec, Visibility
+from catalog.model import Compression, ImageSource, MemberSpec, Visibility
 from reconciler.plan import FORMAT_VERSION, Plan
 from reconciler.planner import make_plan
 from reconciler.render import drift_report, render_drift, render_plan
@@ -92,3 +92,22 @@ def test_plan_json_and_text_show_source_urls_redacted() -> None:
         "https://***@mirror/${RELEASE}/b.img?***",
     ]
     assert again.to_json() == text
+
+
+def test_a_compressed_source_round_trips_and_older_plans_read_as_uncompressed() -> None:
+    source = ImageSource(
+        url="https://mirror/u.qcow2.xz", file=None, checksum=SHA, compression=Compression.XZ
+    )
+    plan = make_plan(catalog(desired("a", source=source)), snapshot())
+    text = plan.to_json()
+    (upload,) = [a for a in json.loads(text)["actions"] if a["source"] is not None]
+    assert upload["source"]["decompress"] == "xz"
+    assert Plan.from_json(text) == plan
+    assert "data will be uploaded from https://mirror/u.qcow2.xz (sha256:" in render_plan(plan)
+    assert "; xz, decompressed while uploading)\n" in render_plan(plan)
+    older = json.loads(text)
+    for action in older["actions"]:
+        if action["source"] is not None:
+            del action["source"]["decompress"]
+    (read,) = [a.source for a in Plan.from_json(json.dumps(older)).actions if a.source]
+    assert read.compression is Compression.NONE

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import lzma
 from pathlib import Path
 
 import pytest
 
-from catalog.model import Checksum, ImageSource
+from catalog.model import Checksum, Compression, ImageSource
 from reconciler import sources
 from reconciler.errors import SourceError
 from reconciler.sources import VerifiedStream, open_source
@@ -93,3 +94,75 @@ def test_an_unreadable_file_is_a_source_error(tmp_path: Path) -> None:
     source = ImageSource(url=None, file=tmp_path / "gone.raw", checksum=None)
     with pytest.raises(SourceError, match="image 'img': cannot read"), open_source(source, "img"):
         pass
+
+
+def xz_source(published: bytes, checksum_of: bytes | None = None) -> ImageSource:
+    digest = hashlib.sha256(published if checksum_of is None else checksum_of).hexdigest()
+    return ImageSource(
+        url="https://127.0.0.1/disk.raw.xz",
+        file=None,
+        checksum=Checksum.parse(f"sha256:{digest}"),
+        compression=Compression.XZ,
+    )
+
+
+def chunks_of(data: bytes, size: int = 1000) -> list[bytes]:
+    return [data[offset : offset + size] for offset in range(0, len(data), size)]
+
+
+def test_a_compressed_source_yields_the_decompressed_bytes_checked_against_the_published() -> None:
+    disk = bytes(range(256)) * 2000 + bytes(300_000)
+    published = lzma.compress(disk)
+    stream = VerifiedStream(iter(chunks_of(published)), xz_source(published), "img")
+    sent = list(stream)
+    assert b"".join(sent) == disk and max(len(piece) for piece in sent) <= sources.SEND_SIZE
+    assert stream.complete and stream.size == len(disk) and stream.read == len(published)
+    # Glance's hash is of what it stores: the decompressed bytes.
+    assert stream.digests == {"sha512": hashlib.sha512(disk).hexdigest()}
+
+
+def test_a_compressed_source_with_a_wrong_published_checksum_withholds_its_last_piece() -> None:
+    disk = bytes(range(256)) * 2000
+    published = lzma.compress(disk)
+    # The checksum of the decompressed bytes is not the published bytes' checksum.
+    stream = VerifiedStream(iter(chunks_of(published)), xz_source(published, disk), "img")
+    sent: list[bytes] = []
+    with pytest.raises(SourceError, match="image 'img': checksum mismatch for https://") as raised:
+        sent.extend(stream)
+    assert len(b"".join(sent)) < len(disk) and not stream.complete
+    assert stream.failure is raised.value
+
+
+@pytest.mark.parametrize(
+    ("published", "reason"),
+    [
+        (
+            lzma.compress(bytes(range(256)) * 2000)[:-20],
+            "the data ends before the end of the xz stream (truncated after ",
+        ),
+        (b"plain bytes, not xz", "it is not xz data (it does not begin as xz data does); if the "),
+    ],
+)
+def test_a_truncated_or_foreign_compressed_source_is_a_source_error_before_its_last_piece(
+    published: bytes, reason: str
+) -> None:
+    stream = VerifiedStream(iter(chunks_of(published)), xz_source(published), "img")
+    with pytest.raises(SourceError) as raised:
+        list(stream)
+    message = str(raised.value)
+    assert message.startswith(
+        f"image 'img': cannot decompress https://127.0.0.1/disk.raw.xz as xz: {reason}"
+    ), message
+    assert "\n" not in message and "so Glance did not activate the image" in message
+    assert stream.failure is raised.value and not stream.complete
+
+
+def test_progress_counts_the_bytes_read_from_a_compressed_source(tmp_path: Path) -> None:
+    path = tmp_path / "disk.raw.xz"
+    path.write_bytes(lzma.compress(bytes(5_000_000)))
+    progress = RecordingProgress()
+    source = ImageSource(url=None, file=path, checksum=None, compression=Compression.XZ)
+    with open_source(source, "img", progress) as stream:
+        assert sum(len(piece) for piece in stream) == 5_000_000
+    assert progress.events[0] == ("start", path.stat().st_size)
+    assert sum(count for event, count in progress.events[1:] if count) == path.stat().st_size
