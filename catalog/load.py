@@ -256,6 +256,7 @@ def _build_images(documents: list[ParsedDocument]) -> list[DesiredImage]:
                     image_id=fields["id"].lower() if "id" in fields else None,
                     adopt=fields["adopt"],
                     keep_previous=fields["keep_previous"],
+                    stores=tuple(fields.get("stores", ())),
                 )
             )
     return images

@@ -128,7 +128,9 @@ class DesiredImage:
 
     ``properties`` holds string values only; ``tags`` never contains the catalog marker;
     ``members`` is non-empty only when ``visibility`` is shared; ``image_id`` is a canonical
-    lower-case UUID when set.
+    lower-case UUID when set. ``stores`` are distinct non-empty Glance store ids, the first one
+    where a new image's data goes; empty when the image's stores are not managed (the data
+    stays where Glance put it).
     """
 
     name: str
@@ -148,6 +150,7 @@ class DesiredImage:
     image_id: str | None = None
     adopt: bool = False
     keep_previous: bool = False
+    stores: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
