@@ -17,7 +17,12 @@ class ActionKind(StrEnum):
     (an image without data gets new formats before it, as Glance freezes them with the data),
     members removed before an update can take an image out of shared, members added and
     accepted after it became shared, names swapped once a replacement is complete, deletes
-    last."""
+    last.
+
+    Store changes come once the image is active (Glance copies and removes the data of active
+    images only): after the data steps and after a reactivate, before a deactivate. So a
+    replacement is in all its stores before it takes over the name. Copies precede removals,
+    so that an image always keeps a copy: a failed copy skips the removals of its image."""
 
     DISCARD = "discard"
     RESERVE = "reserve"
@@ -27,6 +32,8 @@ class ActionKind(StrEnum):
     REMOVE_MEMBER = "remove_member"
     UPDATE = "update"
     REACTIVATE = "reactivate"
+    COPY_TO_STORE = "copy_to_store"
+    REMOVE_FROM_STORE = "remove_from_store"
     ADD_MEMBER = "add_member"
     ACCEPT_MEMBER = "accept_member"
     RENAME = "rename"
@@ -39,6 +46,8 @@ class ActionKind(StrEnum):
 
     @property
     def deletes(self) -> bool:
+        """Deletes a Glance image (REMOVE_FROM_STORE deletes one copy of its data, not the
+        image: it does not count toward --max-delete)."""
         return self in (ActionKind.DISCARD, ActionKind.DELETE)
 
     @property
@@ -72,6 +81,11 @@ class Action:
     is for people; it never steers apply. ``recreatable`` (UPLOAD and IMPORT only) says the
     image holds no verified data and glance-catalog may delete it and make it again when
     Glance cannot take data into it (never for a fixed id or an adopted image).
+
+    ``stores`` (Glance store ids) is: for UPLOAD and IMPORT the one store the data goes to, or
+    empty for Glance's default; for COPY_TO_STORE the stores to copy to (one or more, none of
+    which holds the data yet); for REMOVE_FROM_STORE exactly the one store to remove the data
+    from, planned only where another store keeps a copy; empty for every other kind.
     """
 
     kind: ActionKind
@@ -83,3 +97,4 @@ class Action:
     member: str | None = None
     accept_with: str | None = None
     recreatable: bool = False
+    stores: tuple[str, ...] = ()

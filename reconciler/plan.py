@@ -161,6 +161,7 @@ def _action_to_json(action: Action) -> dict[str, Any]:
         "member": action.member,
         "accept_with": action.accept_with,
         "recreatable": action.recreatable,
+        "stores": list(action.stores),
         "reason": action.reason,
     }
 
@@ -176,4 +177,6 @@ def _action_from_json(document: dict[str, Any]) -> Action:
         member=document.get("member"),
         accept_with=document.get("accept_with"),
         recreatable=bool(document.get("recreatable", False)),
+        # Absent from plans saved before multi-store.
+        stores=tuple(str(store) for store in document.get("stores", ())),
     )
