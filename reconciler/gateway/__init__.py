@@ -2,7 +2,8 @@
 
 GlanceGateway reads a Snapshot in a few paginated requests (members of shared images read
 concurrently) and performs one API call per action kind; ``session`` holds the connection and
-the retry rules, ``transfer`` moves image data.
+the retry rules, ``transfer`` moves image data, ``imports`` follows Glance's imports and
+``stores`` copies data between Glance's stores and removes it from them.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from typing import Any
 from catalog.model import ImageSource
 from reconciler.actions import FieldChange
 from reconciler.errors import CloudError, SourceError
+from reconciler.gateway import stores as multistore
 from reconciler.gateway import transfer
+from reconciler.gateway.imports import IMPORT_TIMEOUT_SECONDS, show
 from reconciler.gateway.retry import Retrier
 from reconciler.gateway.session import DEFAULT_TIMEOUT, JSON_PATCH, CloudSession, glance_message
 from reconciler.glance_patch import create_body, json_patch, patch_against
@@ -55,7 +58,7 @@ class GlanceGateway:
         *,
         concurrency: int = READ_CONCURRENCY,
         timeout: float = DEFAULT_TIMEOUT,
-        import_timeout: float = transfer.IMPORT_TIMEOUT_SECONDS,
+        import_timeout: float = IMPORT_TIMEOUT_SECONDS,
         retrier: Retrier | None = None,
     ) -> None:
         self.cloud = cloud
@@ -99,13 +102,16 @@ class GlanceGateway:
         projects: Iterable[str] = (),
         names: Iterable[str] = (),
         ids: Iterable[str] = (),
+        stores: bool = False,
     ) -> Snapshot:
         """Every image the project owns, hidden ones included; the members of its shared images
         that carry ``marker`` or have one of ``names`` or ``ids`` (all shared images without a
-        marker), read concurrently; and the id of every project in ``projects`` (names or ids).
+        marker), read concurrently; the id of every project in ``projects`` (names or ids);
+        with ``stores``, the stores Glance offers.
         """
         wanted_names, wanted_ids = frozenset(names), frozenset(ids)
         resolved = self.resolve_projects(projects)
+        offered = multistore.offered_stores(self._session) if stores else ()
         taken_at = time.time()
         found: dict[str, dict[str, Any]] = {}
         for hidden in ("false", "true"):
@@ -129,7 +135,7 @@ class GlanceGateway:
             ObservedImage.from_glance(found[image_id], members.get(image_id))
             for image_id in sorted(found)
         )
-        return Snapshot(self.cloud, self.project_id, images, resolved, taken_at)
+        return Snapshot(self.cloud, self.project_id, images, resolved, taken_at, offered)
 
     def members(self, image_id: str) -> dict[str, str]:
         """Project id -> membership status (pending, accepted, rejected) of one shared image."""
@@ -145,7 +151,7 @@ class GlanceGateway:
 
     def show(self, image_id: str, what: str) -> dict[str, Any]:
         """The image as Glance shows it now."""
-        return transfer.show(self._session, image_id, what)
+        return show(self._session, image_id, what)
 
     def resolve_projects(self, references: Iterable[str]) -> dict[str, str]:
         """Project name or id -> id, through Keystone; an unknown project is a CloudError."""
@@ -373,10 +379,21 @@ class GlanceGateway:
         image: str,
         source: ImageSource,
         progress: ByteProgress | None = None,
+        store: str | None = None,
     ) -> int:
         """Stream the source into the image, verified; see transfer.upload."""
-        return transfer.upload(self._session, image_id, image, source, progress)
+        return transfer.upload(self._session, image_id, image, source, progress, store)
 
-    def web_download(self, image_id: str, image: str, source: ImageSource) -> None:
+    def web_download(
+        self, image_id: str, image: str, source: ImageSource, store: str | None = None
+    ) -> None:
         """Have Glance pull the URL, verified; see transfer.web_download."""
-        transfer.web_download(self._session, image_id, image, source, self.import_timeout)
+        transfer.web_download(self._session, image_id, image, source, self.import_timeout, store)
+
+    def copy_to_stores(self, image_id: str, image: str, stores: tuple[str, ...]) -> None:
+        """Copy the data to more stores; see stores.copy_to_stores."""
+        multistore.copy_to_stores(self._session, image_id, image, stores, self.import_timeout)
+
+    def remove_from_store(self, image_id: str, image: str, store: str) -> None:
+        """Delete the data from one store, never the last copy; see stores.remove_from_store."""
+        multistore.remove_from_store(self._session, image_id, image, store)
