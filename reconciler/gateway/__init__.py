@@ -70,6 +70,7 @@ class GlanceGateway:
         self._concurrency = max(1, concurrency)
         self._peers: dict[str, GlanceGateway] = {}
         self._peers_lock = threading.Lock()
+        self._copy_problem: tuple[str | None] | None = None
 
     def close(self) -> None:
         for peer in self._peers.values():
@@ -148,10 +149,6 @@ class GlanceGateway:
             str(member["member_id"]): str(member["status"])
             for member in (body.get("members", []) if isinstance(body, dict) else [])
         }
-
-    def show(self, image_id: str, what: str) -> dict[str, Any]:
-        """The image as Glance shows it now."""
-        return show(self._session, image_id, what)
 
     def resolve_projects(self, references: Iterable[str]) -> dict[str, str]:
         """Project name or id -> id, through Keystone; an unknown project is a CloudError."""
@@ -253,7 +250,7 @@ class GlanceGateway:
             )
 
         def refresh(_: Exception) -> None:
-            pending[0] = patch_against(wanted, self.show(image_id, what))
+            pending[0] = patch_against(wanted, show(self._session, image_id, what))
 
         self.retrier.run(once, before_retry=refresh)
 
@@ -306,7 +303,7 @@ class GlanceGateway:
         properties and members, a new id. Deleted first, so that a run cut short in between
         leaves no second image under the name (the next run creates it)."""
         what = f"image '{image}': recreating it"
-        body = self.show(image_id, what)
+        body = show(self._session, image_id, what)
         members = self.members(image_id) if body.get("visibility") == "shared" else {}
         if body.get("protected"):
             self.update(image_id, (FieldChange("protected", True, False),))
@@ -364,6 +361,12 @@ class GlanceGateway:
                 f"not to the member {member}"
             )
         return None
+
+    def copy_problem(self) -> str | None:
+        """Why Glance cannot copy data to another store (asked once a run), or None."""
+        if self._copy_problem is None:  # two threads may both ask: harmless
+            self._copy_problem = (multistore.copy_problem(self._session),)
+        return self._copy_problem[0]
 
     def source_problem(self, source: ImageSource, image: str) -> str | None:
         """Why the source cannot be read (after the run's retries), or None if it can."""

@@ -32,6 +32,21 @@ def offered_stores(session: CloudSession) -> tuple[str, ...]:
     return tuple(sorted(str(store["id"]) for store in listed if isinstance(store, dict)))
 
 
+def copy_problem(session: CloudSession) -> str | None:
+    """Why Glance cannot copy data between its stores (its import methods, ``GET
+    /v2/info/import``, lack copy-image), or None if it can."""
+    what = "reading Glance's import methods"
+    body = session.json(session.glance("GET", "/info/import", expect=(200,), what=what), what)
+    methods = body.get("import-methods", {}).get("value") if isinstance(body, dict) else None
+    if isinstance(methods, list) and COPY_METHOD in methods:
+        return None
+    enabled = ", ".join(str(method) for method in methods or []) or "none"
+    return (
+        f"stores: this Glance does not enable the {COPY_METHOD} import method (enabled: "
+        f"{enabled}), so it cannot copy the data to another store"
+    )
+
+
 def copy_to_stores(
     session: CloudSession, image_id: str, image: str, stores: tuple[str, ...], timeout: float
 ) -> None:

@@ -1,5 +1,5 @@
 """reconciler.placement through the planner: copies, removals, never the last copy, the first
-store for new data, unknown stores, and the new actions in plan JSON, text and apply."""
+store for new data, unknown stores, and the new actions in plan JSON, text and preflight."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from reconciler.executor import check_applicable
 from reconciler.observed import ObservedImage
 from reconciler.plan import Plan
 from reconciler.planner import make_plan, observed_fingerprint
+from reconciler.preflight import preflight
 from reconciler.render import render_plan, summary
 from tests.unit.builders import catalog, desired, observed_like, snapshot
 
@@ -230,3 +231,38 @@ def test_the_observed_stores_are_read_sorted_and_make_a_saved_plan_stale() -> No
     assert observed_fingerprint(catalog(image), before) != observed_fingerprint(
         catalog(image), after
     )
+
+
+class CopyChecks:
+    """Preflight's questions: every source answers, Glance copies only if ``copy`` is None."""
+
+    def __init__(self, copy: str | None) -> None:
+        self.copy = copy
+        self.asked = 0
+
+    def source_problem(self, source: object, image: str) -> str | None:
+        return None
+
+    def accept_cloud_problem(self, cloud: str, member: str) -> str | None:
+        return None
+
+    def copy_problem(self) -> str | None:
+        self.asked += 1
+        return self.copy
+
+
+def test_preflight_makes_a_copy_on_a_glance_without_copy_image_a_conflict() -> None:
+    image = desired(stores=("fast", "archive"))
+    plan = make_plan(catalog(image), snapshot(in_stores("fast"), stores=GLANCE))
+    refusing = CopyChecks("stores: this Glance does not enable the copy-image import method")
+    (conflict,) = preflight(plan, catalog(image), refusing).conflicts
+    assert conflict.as_text().startswith(
+        "m.yaml:1:1: image 'ubuntu': stores: this Glance does not enable the copy-image"
+    )
+    willing = CopyChecks(None)
+    assert preflight(plan, catalog(image), willing) == plan and willing.asked == 1
+    nothing_to_copy = make_plan(
+        catalog(image), snapshot(in_stores("fast", "archive"), stores=GLANCE)
+    )
+    assert preflight(nothing_to_copy, catalog(image), refusing).conflicts == ()
+    assert refusing.asked == 1
