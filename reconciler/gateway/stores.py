@@ -37,10 +37,13 @@ def copy_problem(session: CloudSession) -> str | None:
     /v2/info/import``, lack copy-image), or None if it can."""
     what = "reading Glance's import methods"
     body = session.json(session.glance("GET", "/info/import", expect=(200,), what=what), what)
-    methods = body.get("import-methods", {}).get("value") if isinstance(body, dict) else None
-    if isinstance(methods, list) and COPY_METHOD in methods:
+    listed = body.get("import-methods") if isinstance(body, dict) else None
+    methods = listed.get("value") if isinstance(listed, dict) else None
+    if not isinstance(methods, list):
+        methods = []
+    if COPY_METHOD in methods:
         return None
-    enabled = ", ".join(str(method) for method in methods or []) or "none"
+    enabled = ", ".join(str(method) for method in methods) or "none"
     return (
         f"stores: this Glance does not enable the {COPY_METHOD} import method (enabled: "
         f"{enabled}), so it cannot copy the data to another store"
@@ -126,9 +129,7 @@ class CopyToStores(ImportFollower):
         # Glance lists the stores of a copy a Glance crash cut short for good: only a running
         # copy task counts.
         return bool(self._importing(stored)) and any(
-            task.get("status") in RUNNING_TASK
-            and (task.get("input") or {}).get("import_req", {}).get("method", {}).get("name")
-            == COPY_METHOD
+            task.get("status") in RUNNING_TASK and _method(task) == COPY_METHOD
             for task in self.tasks()
         )
 
@@ -153,3 +154,11 @@ class CopyToStores(ImportFollower):
 
     def stale_lock(self, message: str) -> CloudError:
         return CloudError(message, "run again later: Glance lifts a stale lock after a while")
+
+
+def _method(task: dict[str, Any]) -> object:
+    """The import method a task of Glance's runs (its input's import_req), or None."""
+    found: object = task
+    for key in ("input", "import_req", "method", "name"):
+        found = found.get(key) if isinstance(found, dict) else None
+    return found
