@@ -31,8 +31,9 @@ lint: venv
 	$(PY) -m mypy
 
 # GLANCE_DB=postgresql: Glance on a private PostgreSQL with 4 workers (default: sqlite).
+# GLANCE_STORES=fast,archive: also a multi-store Glance (file stores) on GC_GLANCE_STORES_PORT.
 glance-up: venv
-	$(PY) -m tests.localcloud up $(if $(GLANCE_DB),--db $(GLANCE_DB))
+	$(PY) -m tests.localcloud up $(if $(GLANCE_DB),--db $(GLANCE_DB)) $(if $(GLANCE_STORES),--stores $(GLANCE_STORES))
 
 glance-down:
 	$(PYTHON) -m tests.localcloud down

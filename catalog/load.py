@@ -282,6 +282,7 @@ def _build_images(documents: list[ParsedDocument]) -> list[DesiredImage]:
                     version_name=fields.get("version_name", DEFAULT_VERSION_NAME),
                     retire=_retire(defaults.get("retire"), image.get("retire")),
                     track=_track(fields.get("track"), manifest_dir),
+                    stores=tuple(fields.get("stores", ())),
                 )
             )
     return images

@@ -245,12 +245,13 @@ class DesiredImage:
 
     ``properties`` holds string values only; ``tags`` never contains the catalog marker;
     ``members`` is non-empty only when ``visibility`` is shared; ``image_id`` is a canonical
-    lower-case UUID when set.
+    lower-case UUID when set. ``stores`` are distinct non-empty Glance store ids, the first one
+    where a new image's data goes; empty when the image's stores are not managed (the data
+    stays where Glance put it).
 
     A versioned image has ``versions`` (oldest first, labels unique) or ``track`` (or both)
-    and no ``source``: each
-    version is its own Glance image with these fields; ``current`` (when set) names one of
-    them; every versioned name is at most 255 characters.
+    and no ``source``: each version is its own Glance image with these fields; ``current``
+    (when set) names one of them; every versioned name is at most 255 characters.
     """
 
     name: str
@@ -290,6 +291,8 @@ class DesiredImage:
     def versioned_name(self, version: str) -> str:
         """The name a version carries while it does not hold ``name``."""
         return self.version_name.replace("{name}", self.name).replace("{version}", version)
+
+    stores: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

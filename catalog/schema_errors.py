@@ -100,9 +100,17 @@ def _translate(document: ParsedDocument, error: ValidationError) -> Iterator[Dia
         shown = redact_url(value) if field in _URL_FIELDS and isinstance(value, str) else value
         yield diagnostic_at(document, path, f"{shown!r}: {message}", hint)
         return
+    if kind == "uniqueItems" and isinstance(value, list):
+        seen: list[Any] = []
+        for index, item in enumerate(value):
+            if item in seen:
+                yield diagnostic_at(document, (*path, index), f"{item!r} is listed twice")
+                return
+            seen.append(item)
     limits = {
         "maxLength": f"is longer than {expected} characters",
         "minLength": "must not be empty",
+        "minItems": f"must list at least {expected} {'entry' if expected == 1 else 'entries'}",
         "maxItems": f"has more than {expected} entries",
         "maxProperties": f"has more than {expected} entries",
         "minimum": f"must be at least {expected}",

@@ -18,7 +18,12 @@ class ActionKind(StrEnum):
     members removed before an update can take an image out of shared, members added and
     accepted after it became shared, names swapped once a replacement is complete (or a new
     version takes the name), deletes last. RETIRE deletes a version rotated out by its retire
-    policy, and hides it instead when Glance refuses the delete."""
+    policy, and hides it instead when Glance refuses the delete.
+
+    Store changes come once the image is active (Glance copies and removes the data of active
+    images only): after the data steps and after a reactivate, before a deactivate. So a
+    replacement is in all its stores before it takes over the name. Copies precede removals,
+    so that an image always keeps a copy: a failed copy skips the removals of its image."""
 
     DISCARD = "discard"
     RESERVE = "reserve"
@@ -28,6 +33,8 @@ class ActionKind(StrEnum):
     REMOVE_MEMBER = "remove_member"
     UPDATE = "update"
     REACTIVATE = "reactivate"
+    COPY_TO_STORE = "copy_to_store"
+    REMOVE_FROM_STORE = "remove_from_store"
     ADD_MEMBER = "add_member"
     ACCEPT_MEMBER = "accept_member"
     RENAME = "rename"
@@ -41,6 +48,8 @@ class ActionKind(StrEnum):
 
     @property
     def deletes(self) -> bool:
+        """Deletes a Glance image (REMOVE_FROM_STORE deletes one copy of its data, not the
+        image: it does not count toward --max-delete)."""
         return self in (ActionKind.DISCARD, ActionKind.DELETE, ActionKind.RETIRE)
 
     @property
@@ -82,6 +91,11 @@ class Action:
     is the version label of a versioned image's step: the steps of all versions are filed
     under the image's name (so they share its fate), and an ``image_id`` of None refers to the
     image the RESERVE of the same version made.
+
+    ``stores`` (Glance store ids) is: for UPLOAD and IMPORT the one store the data goes to, or
+    empty for Glance's default; for COPY_TO_STORE the stores to copy to (one or more, none of
+    which holds the data yet); for REMOVE_FROM_STORE exactly the one store to remove the data
+    from, planned only where another store keeps a copy; empty for every other kind.
     """
 
     kind: ActionKind
@@ -94,3 +108,4 @@ class Action:
     accept_with: str | None = None
     recreatable: bool = False
     version: str | None = None
+    stores: tuple[str, ...] = ()

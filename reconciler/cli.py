@@ -70,7 +70,8 @@ def _observe(catalog: Catalog, gateway: GlanceGateway) -> Snapshot:
     # Members of unmanaged namesakes too: adopt converges them in the same run.
     names = {image.name for image in catalog.images}
     ids = {image.image_id for image in catalog.images if image.image_id}
-    return gateway.snapshot(catalog.marker, projects, names, ids)
+    stores = any(image.stores for image in catalog.images)
+    return gateway.snapshot(catalog.marker, projects, names, ids, stores=stores)
 
 
 def _gateway(cloud: str, settings: RunSettings) -> GlanceGateway:

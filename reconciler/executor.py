@@ -25,7 +25,8 @@ ProgressFactory = Callable[[str], ByteProgress | None]
 
 
 class ImageWriter(Protocol):
-    """The write side of the gateway: one method per action kind."""
+    """The write side of the gateway: one method per action kind. ``store`` is the Glance store
+    new data goes to (None: Glance's default)."""
 
     def reserve(self, changes: Iterable[FieldChange]) -> str: ...
     def upload(
@@ -34,8 +35,13 @@ class ImageWriter(Protocol):
         image: str,
         source: ImageSource,
         progress: ByteProgress | None = None,
+        store: str | None = None,
     ) -> int: ...
-    def web_download(self, image_id: str, image: str, source: ImageSource) -> None: ...
+    def web_download(
+        self, image_id: str, image: str, source: ImageSource, store: str | None = None
+    ) -> None: ...
+    def copy_to_stores(self, image_id: str, image: str, stores: tuple[str, ...]) -> None: ...
+    def remove_from_store(self, image_id: str, image: str, store: str) -> None: ...
     def update(self, image_id: str, changes: Iterable[FieldChange]) -> None: ...
     def deactivate(self, image_id: str) -> None: ...
     def reactivate(self, image_id: str) -> None: ...
@@ -256,7 +262,7 @@ def _run(
         bar = progress(action.image) if progress is not None else None
         ok = False
         try:
-            size = writer.upload(image_id, action.image, action.source, bar)
+            size = writer.upload(image_id, action.image, action.source, bar, _store(action))
             ok = True
         finally:
             if bar is not None:
@@ -264,8 +270,15 @@ def _run(
         return f"uploaded {size} bytes", image_id
     if action.kind is ActionKind.IMPORT:
         assert action.source is not None
-        writer.web_download(image_id, action.image, action.source)
+        writer.web_download(image_id, action.image, action.source, _store(action))
         return "imported by Glance", image_id
+    if action.kind is ActionKind.COPY_TO_STORE:
+        writer.copy_to_stores(image_id, action.image, action.stores)
+        return f"copied to {', '.join(action.stores)}", image_id
+    if action.kind is ActionKind.REMOVE_FROM_STORE:
+        (store,) = action.stores
+        writer.remove_from_store(image_id, action.image, store)
+        return f"removed from {store}", image_id
     if action.kind in (ActionKind.UPDATE, ActionKind.PREPARE):
         writer.update(image_id, action.changes)
         return f"updated {len(action.changes)} field(s)", image_id
@@ -294,6 +307,10 @@ def _run(
         writer.delete(image_id)
         return "deleted; it is made again next", image_id
     raise AssertionError(f"unhandled action kind {action.kind}")
+
+
+def _store(action: Action) -> str | None:
+    return action.stores[0] if action.stores else None
 
 
 def _run_member(action: Action, image_id: str, writer: ImageWriter) -> str:

@@ -73,6 +73,15 @@ def _epoch(timestamp: object) -> float | None:
     return moment.timestamp()
 
 
+def store_ids(value: object) -> tuple[str, ...]:
+    """The store ids of Glance's ``stores`` (a comma-separated string in image JSON), sorted."""
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, list | tuple):
+        return ()
+    return tuple(sorted({str(store).strip() for store in value if str(store).strip()}))
+
+
 def is_foreign_property(key: str) -> bool:
     return key.startswith(FOREIGN_PROPERTY_PREFIXES)
 
@@ -80,7 +89,9 @@ def is_foreign_property(key: str) -> bool:
 @dataclass(frozen=True)
 class ObservedImage:
     """An image as Glance reports it. ``properties`` are custom properties as the strings Glance
-    stores, without those Glance and openstacksdk write on their own."""
+    stores, without those Glance and openstacksdk write on their own. ``stores`` are the ids of
+    the stores that hold its data, sorted (empty without data, or when Glance has no
+    multi-store backends)."""
 
     id: str
     name: str
@@ -99,6 +110,7 @@ class ObservedImage:
     hash_value: str | None
     size: int | None
     members: Mapping[str, str] = field(default_factory=dict)
+    stores: tuple[str, ...] = ()
     # When Glance last changed the image (epoch seconds); not in to_json, so not in the
     # fingerprint: it tells only how long an image has been stuck.
     updated_at: float | None = None
@@ -132,6 +144,7 @@ class ObservedImage:
             hash_value=body.get("os_hash_value"),
             size=body.get("size"),
             members=dict(sorted((members or {}).items())),
+            stores=store_ids(body.get("stores")),
             updated_at=_epoch(body.get("updated_at")),
         )
 
@@ -158,6 +171,7 @@ class ObservedImage:
             "hash_value": self.hash_value,
             "size": self.size,
             "members": dict(self.members),
+            "stores": list(self.stores),
         }
 
 
@@ -167,7 +181,9 @@ class Snapshot:
 
     ``projects`` maps every member project the catalog names (by name or id) to its id;
     ``taken_at`` is when the listing started (epoch seconds), to tell how long an image has
-    been stuck.
+    been stuck. ``stores`` are the ids of the stores Glance offers (``GET /v2/info/stores``),
+    read only when the catalog names stores: empty when Glance has no multi-store backends
+    (or when they were not read).
     """
 
     cloud: str
@@ -175,6 +191,7 @@ class Snapshot:
     images: tuple[ObservedImage, ...]
     projects: Mapping[str, str] = field(default_factory=dict)
     taken_at: float = 0.0
+    stores: tuple[str, ...] = ()
 
     @cached_property
     def _by_name(self) -> dict[str, list[ObservedImage]]:

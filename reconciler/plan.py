@@ -200,6 +200,7 @@ def _action_to_json(action: Action) -> dict[str, Any]:
         "accept_with": action.accept_with,
         "recreatable": action.recreatable,
         "version": action.version,
+        "stores": list(action.stores),
         "reason": action.reason,
     }
 
@@ -216,4 +217,6 @@ def _action_from_json(document: dict[str, Any]) -> Action:
         accept_with=document.get("accept_with"),
         recreatable=bool(document.get("recreatable", False)),
         version=document.get("version"),
+        # Absent from plans saved before multi-store.
+        stores=tuple(str(store) for store in document.get("stores", ())),
     )

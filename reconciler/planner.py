@@ -15,6 +15,7 @@ import json
 from catalog.model import Catalog, DesiredImage, ImageState
 from catalog.secrets import redact_url
 from reconciler.observed import PREVIOUS_PROPERTY, ObservedImage, Snapshot
+from reconciler.placement import checked_stores
 from reconciler.plan import Note, Plan, ResolvedChecksum
 from reconciler.steps import (
     STUCK_AFTER_SECONDS,
@@ -40,10 +41,12 @@ def make_plan(
     ``stuck_after`` seconds, is discarded and made again."""
     prune = prune or catalog.prune
     planned = ImageSteps()
-    for desired in catalog.images:
+    for listed in catalog.images:
+        desired, unusable = checked_stores(listed, snapshot)
         steps = plan_image(desired, snapshot, catalog.marker, stuck_after)
         planned.actions += steps.actions
         planned.conflicts += steps.conflicts
+        planned.conflicts += [unusable] if unusable else []
         planned.notes += steps.notes
         planned.claimed |= steps.claimed
     for previous in _previous_versions(catalog, snapshot, planned.claimed):
@@ -228,6 +231,7 @@ def observed_fingerprint(catalog: Catalog, snapshot: Snapshot) -> str:
             "cloud": snapshot.cloud,
             "project_id": snapshot.project_id,
             "projects": dict(sorted(snapshot.projects.items())),
+            "stores": sorted(snapshot.stores),
             "images": sorted(relevant, key=lambda image: str(image["id"])),
         },
         sort_keys=True,

@@ -1,6 +1,7 @@
 """Checks made before apply's first write, of what the plan will need: every source it reads
-answers, and every accept_with cloud opens and is scoped to its member project. Only what the
-plan touches is checked, so a plan with nothing to do costs nothing."""
+answers, every accept_with cloud opens and is scoped to its member project, and Glance enables
+the copy-image import when the plan copies data between stores. Only what the plan touches is
+checked, so a plan with nothing to do costs nothing."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ class PreflightChecks(Protocol):
 
     def source_problem(self, source: ImageSource, image: str) -> str | None: ...
     def accept_cloud_problem(self, cloud: str, member: str) -> str | None: ...
+    def copy_problem(self) -> str | None: ...
 
 
 def preflight(plan: Plan, catalog: Catalog, checks: PreflightChecks, parallel: int = 4) -> Plan:
@@ -31,6 +33,8 @@ def preflight(plan: Plan, catalog: Catalog, checks: PreflightChecks, parallel: i
                 (action.image, f"source {action.source.location}"),
                 partial(checks.source_problem, action.source, action.image),
             )
+        if action.kind is ActionKind.COPY_TO_STORE:
+            probes.setdefault((action.image, "copy-image"), checks.copy_problem)
         if action.kind is ActionKind.ACCEPT_MEMBER and action.accept_with and action.member:
             probes.setdefault(
                 (action.image, f"cloud {action.accept_with} for {action.member}"),

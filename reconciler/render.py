@@ -22,6 +22,8 @@ SYMBOLS = {
     ActionKind.REMOVE_MEMBER: ("-", "red"),
     ActionKind.UPDATE: ("~", "yellow"),
     ActionKind.REACTIVATE: ("~", "yellow"),
+    ActionKind.COPY_TO_STORE: ("+", "green"),
+    ActionKind.REMOVE_FROM_STORE: ("-", "red"),
     ActionKind.ADD_MEMBER: ("+", "green"),
     ActionKind.ACCEPT_MEMBER: ("~", "yellow"),
     ActionKind.RENAME: ("~", "yellow"),
@@ -77,7 +79,13 @@ def _headline(action: Action) -> str:
         if action.source.compression is not Compression.NONE:
             details.append(f"{action.source.compression}, decompressed while uploading")
         shown = f" ({'; '.join(details)})" if details else ""
-        return f"data will be {how} {action.source.location}{shown}"
+        into = f" into store {action.stores[0]}" if action.stores else ""
+        return f"data will be {how} {action.source.location}{shown}{into}"
+    if action.kind is ActionKind.COPY_TO_STORE:
+        plural = "s" if len(action.stores) > 1 else ""
+        return f"data will be copied to store{plural} {', '.join(action.stores)}{target}"
+    if action.kind is ActionKind.REMOVE_FROM_STORE:
+        return f"data will be removed from store {', '.join(action.stores)}{target}"
     if action.kind is ActionKind.UPDATE:
         return f"will be updated in place{target}"
     if action.kind is ActionKind.PREPARE:

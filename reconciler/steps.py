@@ -26,6 +26,7 @@ from reconciler.observed import (
     ObservedImage,
     Snapshot,
 )
+from reconciler.placement import copies_after_data, first_store, store_steps
 from reconciler.plan import Conflict, Note
 
 # Glance states in which an image is mid-transfer: wait rather than act on it.
@@ -151,6 +152,10 @@ def converge(
                 reason="differs from the manifest",
             )
         )
+    if has_data:
+        moves, stuck = store_steps(desired, observed)
+        steps.actions += moves
+        steps.conflicts += [stuck] if stuck else []
     members = observed.members if observed.visibility == Visibility.SHARED.value else {}
     steps.extend(member_steps(desired, members, observed.id, snapshot.projects))
     steps.actions += _state_actions(desired, observed, has_data)
@@ -277,7 +282,9 @@ def _data_actions(desired: DesiredImage, image_id: str | None) -> list[Action]:
             source=desired.source,
             reason="the image has no data yet",
             recreatable=desired.image_id is None and not desired.adopt,
-        )
+            stores=first_store(desired),
+        ),
+        *copies_after_data(desired, image_id),
     ]
 
 

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.localcloud import LocalCloud, ensure_up, stop
+from tests.localcloud.multistore import MULTI_STORE, ExtraGlance, ensure_glance, stop_glance
 
 
 @pytest.fixture(scope="session")
@@ -20,3 +21,29 @@ def local_cloud() -> Iterator[LocalCloud]:
     finally:
         if cloud.started_here:
             stop()
+
+
+@pytest.fixture(scope="session")
+def stores_glance(local_cloud: LocalCloud) -> Iterator[ExtraGlance]:
+    """A second, multi-store Glance (file stores fast and archive, fast the default) on its
+    own port and data folder, behind the same Keystone: the clouds of its ``clouds_yaml``
+    reach it. Started for this session when it is not already up; the default Glance the rest
+    of the suite uses is untouched."""
+    glance = ensure_glance(MULTI_STORE)
+    try:
+        yield glance
+    finally:
+        if glance.started_here:
+            stop_glance(glance.name)
+
+
+@pytest.fixture(scope="session")
+def single_store_glance(local_cloud: LocalCloud) -> Iterator[ExtraGlance]:
+    """A Glance without multi-store backends (its legacy single file store), like
+    ``stores_glance`` otherwise."""
+    glance = ensure_glance(())
+    try:
+        yield glance
+    finally:
+        if glance.started_here:
+            stop_glance(glance.name)

@@ -2,7 +2,8 @@
 
 GlanceGateway reads a Snapshot in a few paginated requests (members of shared images read
 concurrently) and performs one API call per action kind; ``session`` holds the connection and
-the retry rules, ``transfer`` moves image data.
+the retry rules, ``transfer`` moves image data, ``imports`` follows Glance's imports and
+``stores`` copies data between Glance's stores and removes it from them.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from typing import Any
 from catalog.model import ImageSource
 from reconciler.actions import FieldChange
 from reconciler.errors import CloudError, SourceError
+from reconciler.gateway import stores as multistore
 from reconciler.gateway import transfer
+from reconciler.gateway.imports import IMPORT_TIMEOUT_SECONDS, show
 from reconciler.gateway.retry import Retrier
 from reconciler.gateway.session import DEFAULT_TIMEOUT, JSON_PATCH, CloudSession, glance_message
 from reconciler.glance_patch import create_body, json_patch, patch_against
@@ -61,7 +64,7 @@ class GlanceGateway:
         *,
         concurrency: int = READ_CONCURRENCY,
         timeout: float = DEFAULT_TIMEOUT,
-        import_timeout: float = transfer.IMPORT_TIMEOUT_SECONDS,
+        import_timeout: float = IMPORT_TIMEOUT_SECONDS,
         retrier: Retrier | None = None,
     ) -> None:
         self.cloud = cloud
@@ -73,6 +76,7 @@ class GlanceGateway:
         self._concurrency = max(1, concurrency)
         self._peers: dict[str, GlanceGateway] = {}
         self._peers_lock = threading.Lock()
+        self._copy_problem: tuple[str | None] | None = None
 
     def close(self) -> None:
         for peer in self._peers.values():
@@ -105,13 +109,16 @@ class GlanceGateway:
         projects: Iterable[str] = (),
         names: Iterable[str] = (),
         ids: Iterable[str] = (),
+        stores: bool = False,
     ) -> Snapshot:
         """Every image the project owns, hidden ones included; the members of its shared images
         that carry ``marker`` or have one of ``names`` or ``ids`` (all shared images without a
-        marker), read concurrently; and the id of every project in ``projects`` (names or ids).
+        marker), read concurrently; the id of every project in ``projects`` (names or ids);
+        with ``stores``, the stores Glance offers.
         """
         wanted_names, wanted_ids = frozenset(names), frozenset(ids)
         resolved = self.resolve_projects(projects)
+        offered = multistore.offered_stores(self._session) if stores else ()
         taken_at = time.time()
         found: dict[str, dict[str, Any]] = {}
         for hidden in ("false", "true"):
@@ -135,7 +142,7 @@ class GlanceGateway:
             ObservedImage.from_glance(found[image_id], members.get(image_id))
             for image_id in sorted(found)
         )
-        return Snapshot(self.cloud, self.project_id, images, resolved, taken_at)
+        return Snapshot(self.cloud, self.project_id, images, resolved, taken_at, offered)
 
     def members(self, image_id: str) -> dict[str, str]:
         """Project id -> membership status (pending, accepted, rejected) of one shared image."""
@@ -148,10 +155,6 @@ class GlanceGateway:
             str(member["member_id"]): str(member["status"])
             for member in (body.get("members", []) if isinstance(body, dict) else [])
         }
-
-    def show(self, image_id: str, what: str) -> dict[str, Any]:
-        """The image as Glance shows it now."""
-        return transfer.show(self._session, image_id, what)
 
     def resolve_projects(self, references: Iterable[str]) -> dict[str, str]:
         """Project name or id -> id, through Keystone; an unknown project is a CloudError."""
@@ -253,7 +256,7 @@ class GlanceGateway:
             )
 
         def refresh(_: Exception) -> None:
-            pending[0] = patch_against(wanted, self.show(image_id, what))
+            pending[0] = patch_against(wanted, show(self._session, image_id, what))
 
         self.retrier.run(once, before_retry=refresh)
 
@@ -326,7 +329,7 @@ class GlanceGateway:
         properties and members, a new id. Deleted first, so that a run cut short in between
         leaves no second image under the name (the next run creates it)."""
         what = f"image '{image}': recreating it"
-        body = self.show(image_id, what)
+        body = show(self._session, image_id, what)
         members = self.members(image_id) if body.get("visibility") == "shared" else {}
         if body.get("protected"):
             self.update(image_id, (FieldChange("protected", True, False),))
@@ -385,6 +388,12 @@ class GlanceGateway:
             )
         return None
 
+    def copy_problem(self) -> str | None:
+        """Why Glance cannot copy data to another store (asked once a run), or None."""
+        if self._copy_problem is None:  # two threads may both ask: harmless
+            self._copy_problem = (multistore.copy_problem(self._session),)
+        return self._copy_problem[0]
+
     def source_problem(self, source: ImageSource, image: str) -> str | None:
         """Why the source cannot be read (after the run's retries), or None if it can."""
         try:
@@ -399,10 +408,21 @@ class GlanceGateway:
         image: str,
         source: ImageSource,
         progress: ByteProgress | None = None,
+        store: str | None = None,
     ) -> int:
         """Stream the source into the image, verified; see transfer.upload."""
-        return transfer.upload(self._session, image_id, image, source, progress)
+        return transfer.upload(self._session, image_id, image, source, progress, store)
 
-    def web_download(self, image_id: str, image: str, source: ImageSource) -> None:
+    def web_download(
+        self, image_id: str, image: str, source: ImageSource, store: str | None = None
+    ) -> None:
         """Have Glance pull the URL, verified; see transfer.web_download."""
-        transfer.web_download(self._session, image_id, image, source, self.import_timeout)
+        transfer.web_download(self._session, image_id, image, source, self.import_timeout, store)
+
+    def copy_to_stores(self, image_id: str, image: str, stores: tuple[str, ...]) -> None:
+        """Copy the data to more stores; see stores.copy_to_stores."""
+        multistore.copy_to_stores(self._session, image_id, image, stores, self.import_timeout)
+
+    def remove_from_store(self, image_id: str, image: str, store: str) -> None:
+        """Delete the data from one store, never the last copy; see stores.remove_from_store."""
+        multistore.remove_from_store(self._session, image_id, image, store)

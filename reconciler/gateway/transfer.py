@@ -4,8 +4,9 @@ policy when a failure is transient, and verified against what Glance says it sto
 When an answer is lost (a reset after the request went out, a timeout, a 5xx), the next try
 first reads the image back and decides from what Glance shows: an upload that made the image
 active has its data verified and is accepted; an import already running is followed rather
-than started again; an image Glance cannot take data into raises DataRefused, which lets the
-executor make the image again.
+than started again (imports.py); an image Glance cannot take data into raises DataRefused,
+which lets the executor make the image again. New data goes to the store given (multi-store),
+else to Glance's default store.
 """
 
 from __future__ import annotations
@@ -20,6 +21,13 @@ import urllib3
 from catalog.model import ImageSource
 from reconciler.errors import CloudError, DataRefused, ImportTimedOut, SourceError
 from reconciler.gateway.clouds import CLIENT_ERRORS
+from reconciler.gateway.imports import (
+    IMPORT_ATTEMPTS,
+    IMPORT_POLL_SECONDS,
+    IMPORT_TIMEOUT_SECONDS,
+    ImportFollower,
+    show,
+)
 from reconciler.gateway.retry import TRANSIENT_STATUS
 from reconciler.gateway.session import JSON_PATCH, CloudSession, glance_message
 from reconciler.observed import SOURCE_PROPERTY
@@ -31,13 +39,10 @@ from reconciler.sources import (
     probe_source,
 )
 
-IMPORT_POLL_SECONDS = 0.5
-# Each try of an import costs Glance a whole fetch: fewer than the policy's attempts.
-IMPORT_ATTEMPTS = 3
-IMPORT_TIMEOUT_SECONDS = 600.0
 # After a dropped upload Glance may still say "saving" for a moment before it resets to queued.
 SETTLE_SECONDS = 10.0
-RUNNING_TASK = frozenset({"pending", "processing"})
+# The header of PUT /v2/images/{id}/file that names the store (glance/api/v2/image_data.py).
+STORE_HEADER = "X-Image-Meta-Store"
 
 
 def upload(
@@ -46,11 +51,13 @@ def upload(
     image: str,
     source: ImageSource,
     progress: ByteProgress | None = None,
+    store: str | None = None,
 ) -> int:
-    """Stream the source into the image; returns the bytes sent. The image is active and holds
-    exactly the verified bytes when this returns. A transient failure is tried again from byte
-    0 (a new read of the source, a new PUT) once Glance shows the image queued again; if it
-    shows it active, the data sent is verified and accepted."""
+    """Stream the source into the image (into ``store``, else Glance's default store); returns
+    the bytes sent. The image is active and holds exactly the verified bytes when this returns.
+    A transient failure is tried again from byte 0 (a new read of the source, a new PUT) once
+    Glance shows the image queued again; if it shows it active, the data sent is verified and
+    accepted."""
     sent: list[VerifiedStream] = []
 
     def attempt() -> int:
@@ -64,7 +71,7 @@ def upload(
                 raise DataRefused(
                     f"image '{image}': after a failed upload Glance shows the image {status}"
                 )
-        return _upload_once(session, image_id, image, source, progress, sent)
+        return _upload_once(session, image_id, image, source, progress, sent, store)
 
     try:
         return session.retrier.run(attempt)
@@ -84,7 +91,11 @@ def _upload_once(
     source: ImageSource,
     progress: ByteProgress | None,
     sent: list[VerifiedStream],
+    store: str | None,
 ) -> int:
+    headers = {"Content-Type": "application/octet-stream"}
+    if store is not None:
+        headers[STORE_HEADER] = store
     with open_source(source, image, progress, session.timeout) as stream:
         sent.append(stream)
         try:
@@ -93,7 +104,7 @@ def _upload_once(
                 f"/images/{image_id}/file",
                 what=f"image '{image}': upload",
                 data=iter(stream),
-                headers={"Content-Type": "application/octet-stream"},
+                headers=headers,
                 # A re-login would re-send the body from where the iterator stands.
                 allow_reauth=False,
             )
@@ -121,14 +132,6 @@ def _settled(session: CloudSession, image_id: str, image: str) -> dict[str, Any]
         if stored.get("status") != "saving" or time.monotonic() > deadline:
             return stored
         time.sleep(IMPORT_POLL_SECONDS)
-
-
-def show(session: CloudSession, image_id: str, what: str) -> dict[str, Any]:
-    response = session.glance("GET", f"/images/{image_id}", expect=(200,), what=what)
-    body = session.json(response, what)
-    if not isinstance(body, dict):
-        raise CloudError(f"{what}: Glance answered JSON that is not an image")
-    return body
 
 
 def verify_stored(
@@ -236,14 +239,16 @@ def web_download(
     image: str,
     source: ImageSource,
     timeout: float = IMPORT_TIMEOUT_SECONDS,
+    store: str | None = None,
 ) -> None:
-    """Have Glance pull the URL, wait for the import (at most ``timeout`` seconds in all, over
-    every try), and verify the stored bytes. A failed import puts the image back to queued, so
-    it is tried again like a transient fault; an import already running is followed."""
+    """Have Glance pull the URL (into ``store``, else its default store), wait for the import
+    (at most ``timeout`` seconds in all, over every try), and verify the stored bytes. A failed
+    import puts the image back to queued, so it is tried again like a transient fault; an
+    import already running is followed."""
     expected = source.checksum
     if expected is None:
         raise CloudError(f"image '{image}': web-download without a checksum cannot be verified")
-    follower = _ImportFollower(session, image_id, image, source, timeout)
+    follower = WebDownload(session, image_id, image, timeout, source, store)
     try:
         stored = session.retrier.run(follower.attempt, attempts=IMPORT_ATTEMPTS)
     except ImportTimedOut:
@@ -275,105 +280,56 @@ def web_download(
     record_checksum(session, image_id, image, source, stored)
 
 
-class _ImportFollower:
-    """One web-download across its tries: starts an import only when none of ours is running,
-    and follows the import task Glance records for it."""
+class WebDownload(ImportFollower):
+    """A web-download: the image is queued until Glance has the data (status active), and
+    importing while an import runs; a failed one puts it back to queued."""
 
     def __init__(
         self,
         session: CloudSession,
         image_id: str,
         image: str,
-        source: ImageSource,
         timeout: float,
+        source: ImageSource,
+        store: str | None,
     ) -> None:
-        self._session = session
-        self._image_id = image_id
-        self._image = image
         self._source = source
-        self._timeout = timeout
-        self._deadline = time.monotonic() + timeout
-        # A failed import leaves os_glance_failed_import set for good, even across a new
-        # import; the tasks of this run (those not seen before it) tell how ours ended.
-        self._before = {str(task.get("id")) for task in self._tasks()}
+        self._store = store
+        super().__init__(session, image_id, image, timeout)
 
-    def _tasks(self) -> list[dict[str, Any]]:
-        what = f"image '{self._image}': reading import tasks"
-        response = self._session.glance(
-            "GET", f"/images/{self._image_id}/tasks", expect=(200,), what=what
+    @property
+    def what(self) -> str:
+        return f"import of {self._source.location}"
+
+    def body(self, stored: dict[str, Any]) -> dict[str, Any]:
+        body: dict[str, Any] = {"method": {"name": "web-download", "uri": fetch_url(self._source)}}
+        if self._store is not None:
+            body["stores"] = [self._store]
+        return body
+
+    def done(self, stored: dict[str, Any]) -> bool:
+        return stored.get("status") == "active"
+
+    def started_before(self, stored: dict[str, Any]) -> bool:
+        return stored.get("status") == "importing"
+
+    def idle(self, stored: dict[str, Any]) -> bool:
+        return stored.get("status") == "queued"
+
+    def failed(self, stored: dict[str, Any], reason: str) -> CloudError:
+        return CloudError(
+            f"image '{self.image}': Glance could not import {self._source.location}: {reason}",
+            transient=stored.get("status") == "queued",
         )
-        body = self._session.json(response, what)
-        tasks = body.get("tasks", []) if isinstance(body, dict) else []
-        return [task for task in tasks if isinstance(task, dict)]
 
-    def _ours(self) -> list[dict[str, Any]]:
-        return [task for task in self._tasks() if str(task.get("id")) not in self._before]
+    def ended(self, stored: dict[str, Any]) -> CloudError | None:
+        status = stored.get("status")
+        if status in ("killed", "deleted", "deactivated"):
+            return DataRefused(f"image '{self.image}': {self.what} ended with status {status}")
+        return None
 
-    def attempt(self) -> dict[str, Any]:
-        stored = show(self._session, self._image_id, f"image '{self._image}': reading")
-        if stored.get("status") == "active":
-            return stored  # an earlier try whose answer was lost has finished
-        running = [task for task in self._ours() if task.get("status") in RUNNING_TASK]
-        if not running and stored.get("status") != "importing":
-            self._start()
-        return self._follow()
-
-    def _start(self) -> None:
-        what = f"image '{self._image}': starting web-download"
-        response = self._session.raw(
-            "POST",
-            f"/images/{self._image_id}/import",
-            what=what,
-            json={"method": {"name": "web-download", "uri": fetch_url(self._source)}},
-        )
-        if response.status_code == 202:
-            return
-        if response.status_code == 409 and not any(
-            task.get("status") in RUNNING_TASK for task in self._ours()
-        ):
-            raise DataRefused(
-                f"{what}: Glance answered HTTP 409: {glance_message(response)} (an import "
-                "lock left by an earlier import that is not running)"
-            )
-        if response.status_code != 409:
-            raise self._session.http_error(what, response)
-
-    def _follow(self) -> dict[str, Any]:
-        location = self._source.location
-        while True:
-            stored = show(self._session, self._image_id, f"image '{self._image}': reading")
-            status = stored.get("status")
-            if status == "active":
-                return stored
-            ours = self._ours()
-            failed = [task for task in ours if task.get("status") == "failure"]
-            if (
-                not failed
-                and status == "queued"
-                and not any(task.get("status") in RUNNING_TASK for task in ours)
-            ):
-                # The import we followed (one started before this run) ended without data.
-                raise CloudError(
-                    f"image '{self._image}': the import under way ended without data",
-                    transient=True,
-                )
-            if failed:
-                self._before |= {str(task.get("id")) for task in failed}
-                reason = str(failed[0].get("message") or "no reason given")
-                raise CloudError(
-                    f"image '{self._image}': Glance could not import {location}: {reason}",
-                    transient=status == "queued",
-                )
-            if status in ("killed", "deleted", "deactivated"):
-                raise DataRefused(
-                    f"image '{self._image}': import of {location} ended with status {status}"
-                )
-            if time.monotonic() > self._deadline:
-                raise ImportTimedOut(
-                    f"image '{self._image}': import of {location} still {status} after "
-                    f"{self._timeout:g} s (--import-timeout)"
-                )
-            time.sleep(IMPORT_POLL_SECONDS)
+    def stale_lock(self, message: str) -> CloudError:
+        return DataRefused(message)
 
 
 def hash_stored(session: CloudSession, image_id: str, image: str, algorithm: str) -> str:

@@ -195,8 +195,16 @@ def serve_folder(folder: Path) -> Iterator[str]:
 class GlanceProbe:
     """Direct access to the test Glance, for making changes by hand and checking results."""
 
-    def __init__(self, cloud: str = "local") -> None:
-        self.connection = openstack.connect(cloud=cloud)
+    def __init__(self, cloud: str = "local", clouds_yaml: Path | None = None) -> None:
+        """``clouds_yaml``: the clouds file to read (default: OS_CLIENT_CONFIG_FILE's)."""
+        if clouds_yaml is None:
+            self.connection = openstack.connect(cloud=cloud)
+        else:
+            # Not load_envvars: OS_CLIENT_CONFIG_FILE would come before config_files.
+            config = openstack.config.OpenStackConfig(
+                config_files=[str(clouds_yaml)], load_envvars=False
+            )
+            self.connection = openstack.connection.Connection(config=config.get_one(cloud))
         self.project_id: str = self.connection.current_project_id
 
     def _call(self, method: str, url: str, **kwargs: Any) -> Any:

@@ -12,6 +12,10 @@ Glance's database is sqlite (one worker) unless ``ensure_up(db="postgresql")``,
 ``--db postgresql`` or ``GLANCE_DB=postgresql`` selects PostgreSQL (4 workers).
 Clouds in clouds.yaml: ``local`` (admin), ``local-a`` (alice, member of
 project-a), ``local-b`` (bob, member of project-b).
+
+A second, multi-store Glance (file stores fast and archive) behind the same Keystone:
+``multistore.ensure_glance()``, ``up --stores fast,archive`` or ``GC_GLANCE_STORES``; its
+own port (``GC_GLANCE_STORES_PORT``, default the Glance port + 1) and clouds.yaml.
 """
 
 from .harness import (

@@ -1,14 +1,19 @@
-"""CLI: python -m tests.localcloud up [--fresh] [--db sqlite|postgresql] | down | status.
+"""CLI: python -m tests.localcloud up [--fresh] [--db sqlite|postgresql] [--stores S,S]
+| down | status.
 
-Run from the repo root.  ``--db`` defaults to ``$GLANCE_DB``, else sqlite.
+Run from the repo root.  ``--db`` defaults to ``$GLANCE_DB``, else sqlite.  ``--stores``
+(or ``GC_GLANCE_STORES``) also starts a multi-store Glance with these file stores on
+``GC_GLANCE_STORES_PORT`` (see multistore.py); the default Glance stays as it is.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from .harness import ensure_up, env_line, status, stop
+from .multistore import ensure_glance, env_stores
 from .postgres import DB_MODES
 from .procs import LocalCloudError
 
@@ -27,7 +32,12 @@ def main(argv: list[str] | None = None) -> int:
         help="Glance's database (default: $GLANCE_DB, else sqlite); "
         "postgresql runs a private PostgreSQL and 4 Glance workers",
     )
-    sub.add_parser("down", help="stop both servers (and postgres)")
+    up.add_argument(
+        "--stores",
+        help="also start a multi-store Glance with these comma-separated file stores "
+        "(default: $GC_GLANCE_STORES, else none; fast,archive when given empty)",
+    )
+    sub.add_parser("down", help="stop both servers (and postgres, and further Glances)")
     sub.add_parser("status", help="show whether each server is up (exit 1 if not both)")
     args = parser.parse_args(argv)
     try:
@@ -40,6 +50,15 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
             print(env_line())
+            stores = args.stores if args.stores is not None else os.environ.get("GC_GLANCE_STORES")
+            if stores is not None:
+                extra = ensure_glance(env_stores(stores), db=args.db)
+                state = "started" if extra.started_here else "already running"
+                print(
+                    f"# {extra.name} {extra.url} with stores {', '.join(extra.stores)} "
+                    f"({state}); its clouds: OS_CLIENT_CONFIG_FILE={extra.clouds_yaml}",
+                    file=sys.stderr,
+                )
             return 0
         if args.cmd == "down":
             stop()

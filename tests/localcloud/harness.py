@@ -6,6 +6,8 @@ Layout (``GC_LOCAL_DIR``, default ``<repo>/.local``)::
     clouds.yaml          clouds local / local-a / local-b
     run/                 configs, sqlite dbs, image store, logs, pid files
     run/pg/              PostgreSQL cluster (GLANCE_DB=postgresql only, see postgres.py)
+    run/glance-*/        further Glances, e.g. multi-store (multistore.py), each with its
+    glance-*.clouds.yaml   own clouds.yaml
 
 Glance's database: sqlite (default; 1 gunicorn worker) or PostgreSQL
 (``ensure_up(db="postgresql")``, ``up --db postgresql`` or ``GLANCE_DB=postgresql``;
@@ -153,6 +155,10 @@ def _synced_key(db: str) -> str:
 
 def _stop_all(p: Paths) -> list[str]:
     stopped = []
+    # Further Glances first (multistore.py): they need this Keystone.
+    for pidfile in sorted(p.run.glob("glance-*.pid")):
+        if procs.stop_group(pidfile):
+            stopped.append(pidfile.stem)
     for svc in reversed(services(p)):
         if procs.stop_group(svc.pidfile(p)):
             stopped.append(svc.name)

@@ -214,11 +214,12 @@ def keystone_init(p: Paths, ks_url: str, env: dict[str, str]) -> None:
             )
 
 
-def glance_db_sync(p: Paths, env: dict[str, str]) -> None:
-    conf = str(p.run / "glance" / "glance-api.conf")
+def glance_db_sync(p: Paths, env: dict[str, str], name: str = "glance") -> None:
+    """Create the database of the Glance whose files are in ``run/<name>``."""
+    conf = str(p.run / name / "glance-api.conf")
     _run_checked(
         [str(p.bin / "glance-manage"), "--config-file", conf, "db_sync"],
         env,
-        p.logs / "glance-db-sync.log",
+        p.logs / f"{name}-db-sync.log",
         "glance-manage db_sync",
     )

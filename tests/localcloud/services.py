@@ -68,6 +68,19 @@ def services(p: Paths, db: str = "sqlite") -> tuple[Service, Service]:
     return ks, gl
 
 
+def extra_glance(p: Paths, name: str, port: int) -> Service:
+    """A further Glance on sqlite (see multistore.py): its files in ``run/<name>``, its pid
+    file ``run/<name>.pid``; ``name`` starts with ``glance-`` (harness.down stops them all)."""
+    return Service(
+        name=name,
+        port=port,
+        health_path="/healthcheck",
+        app=GLANCE_APPS["sqlite"],
+        extra_env={"OS_GLANCE_CONFIG_DIR": str(p.run / name)},
+        pythonpath=p.run / "wsgi",
+    )
+
+
 def server_env(p: Paths, extra: dict[str, str]) -> dict[str, str]:
     """A clean environment: nothing (OS_*, proxies, PYTHONPATH) leaks in."""
     env = {

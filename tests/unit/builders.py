@@ -71,5 +71,6 @@ def catalog(*images: DesiredImage) -> Catalog:
     return Catalog(CATALOG, images, (Path("m.yaml"),), "digest")
 
 
-def snapshot(*images: ObservedImage) -> Snapshot:
-    return Snapshot("local", "project-1", images)
+def snapshot(*images: ObservedImage, stores: tuple[str, ...] = ()) -> Snapshot:
+    """``stores``: the stores Glance offers (none: no multi-store backends)."""
+    return Snapshot("local", "project-1", images, stores=stores)

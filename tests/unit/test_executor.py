@@ -22,9 +22,10 @@ from tests.unit.builders import catalog, desired, observed_like, snapshot
 
 
 class RecordingWriter:
-    def __init__(self, fail_upload_of: str = "") -> None:
+    def __init__(self, fail_upload_of: str = "", fail_copy_of: str = "") -> None:
         self.calls: list[tuple[str, str]] = []
         self.fail_upload_of = fail_upload_of
+        self.fail_copy_of = fail_copy_of
 
     def reserve(self, changes: Iterable[FieldChange]) -> str:
         name = next(c.after for c in changes if c.path == "name")
@@ -37,14 +38,25 @@ class RecordingWriter:
         image: str,
         source: ImageSource,
         on_progress: Callable[[int], None] | None = None,
+        store: str | None = None,
     ) -> int:
-        self.calls.append(("upload", image_id))
+        self.calls.append(("upload", image_id if store is None else f"{image_id}@{store}"))
         if image == self.fail_upload_of:
             raise CloudError(f"image '{image}': upload failed")
         return 3
 
-    def web_download(self, image_id: str, image: str, source: ImageSource) -> None:
-        self.calls.append(("import", image_id))
+    def web_download(
+        self, image_id: str, image: str, source: ImageSource, store: str | None = None
+    ) -> None:
+        self.calls.append(("import", image_id if store is None else f"{image_id}@{store}"))
+
+    def copy_to_stores(self, image_id: str, image: str, stores: tuple[str, ...]) -> None:
+        self.calls.append(("copy_to_store", f"{image_id}@{','.join(stores)}"))
+        if image == self.fail_copy_of:
+            raise CloudError(f"image '{image}': Glance could not copy the data")
+
+    def remove_from_store(self, image_id: str, image: str, store: str) -> None:
+        self.calls.append(("remove_from_store", f"{image_id}@{store}"))
 
     def update(self, image_id: str, changes: Iterable[FieldChange]) -> None:
         self.calls.append(("update", image_id))
@@ -152,3 +164,32 @@ def test_parallel_images_keep_their_own_order_and_deletes_wait_for_everything() 
     first_delete = min(i for i, call in enumerate(writer.calls) if call[0] == "delete")
     assert all(call[0] == "delete" for call in writer.calls[first_delete:])
     assert len(writer.calls) == 6 * 3 + 3
+
+
+def test_a_failed_copy_skips_the_removals_of_its_image_only() -> None:
+    images = [desired(name, stores=("archive",)) for name in ("a", "b")]
+    observed = [observed_like(image, f"id-{image.name}", stores=("fast",)) for image in images]
+    plan = make_plan(catalog(*images), snapshot(*observed, stores=("archive", "fast")))
+    writer = RecordingWriter(fail_copy_of="a")
+    report = apply_plan(plan, writer)
+    assert writer.calls == [
+        ("copy_to_store", "id-a@archive"),
+        ("copy_to_store", "id-b@archive"),
+        ("remove_from_store", "id-b@fast"),
+    ]
+    assert [result.outcome.value for result in report.results] == [
+        "failed",
+        "done",
+        "skipped",
+        "done",
+    ]
+    new = make_plan(
+        catalog(desired("c", stores=("fast", "archive"))), snapshot(stores=("archive", "fast"))
+    )
+    writer = RecordingWriter()
+    assert apply_plan(new, writer).ok
+    assert writer.calls == [
+        ("reserve", "c"),
+        ("upload", "id-c@fast"),
+        ("copy_to_store", "id-c@archive"),
+    ]

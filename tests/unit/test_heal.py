@@ -82,7 +82,14 @@ class RefusingWriter(RecordingWriter):
         self.refusals = refusals
         self.error = error
 
-    def upload(self, image_id: str, image: str, source: object, on_progress: object = None) -> int:  # type: ignore[override]
+    def upload(  # type: ignore[override]
+        self,
+        image_id: str,
+        image: str,
+        source: object,
+        on_progress: object = None,
+        store: object = None,
+    ) -> int:
         self.calls.append(("upload", image_id))
         if self.refusals > 0:
             self.refusals -= 1

@@ -300,6 +300,11 @@ def test_source_rules(tmp_path: Path, source: str, expected: str) -> None:
         ("id: 12345", "id: must be a string"),
         ("id: not-a-uuid", "id: 'not-a-uuid'"),
         ("adopt: 'yes'", "adopt: must be true or false"),
+        ("stores: []", "stores: must list at least 1 entry"),
+        ("stores: [fast, archive, fast]", "stores[2]: 'fast' is listed twice"),
+        ("stores: ['']", "stores[0]: must not be empty"),
+        ("stores: fast", "stores: must be a list, not fast"),
+        ("stores: [1]", 'stores[0]: must be a string, not 1 (hint: quote it: "1")'),
     ],
 )
 def test_image_field_rules(tmp_path: Path, fields: str, expected: str) -> None:
@@ -532,3 +537,23 @@ def test_a_compressed_container_may_be_web_downloaded_as_published(tmp_path: Pat
     )
     (image,) = load_catalog([manifest]).images
     assert image.source is not None and image.source.compression is Compression.NONE
+
+
+def test_stores_reach_the_model_and_an_image_list_replaces_the_defaults(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "m.yaml",
+        "version: 1\ncatalog: c\ndefaults: {disk_format: raw, stores: [fast, archive]}\n"
+        "images:\n  - name: a\n  - name: b\n    stores: [archive]\n"
+        "  - name: c\n    stores: [archive, fast]\n",
+    )
+    loaded = check_catalog([tmp_path])
+    assert loaded.catalog is not None, loaded.diagnostics
+    assert [image.stores for image in loaded.catalog.images] == [
+        ("fast", "archive"),
+        ("archive",),
+        ("archive", "fast"),
+    ]
+    write(tmp_path, "m.yaml", "version: 1\ncatalog: c\nimages:\n  - {name: a, disk_format: raw}\n")
+    loaded = check_catalog([tmp_path])
+    assert loaded.catalog is not None and loaded.catalog.images[0].stores == ()

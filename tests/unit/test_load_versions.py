@@ -94,7 +94,7 @@ def test_current_pins_a_listed_version(tmp_path: Path) -> None:
             VERSIONS.replace("'20240701'", "'" + "9" * 65 + "'"),
             "versions[1].version: '" + "9" * 65 + "'",
         ),
-        ("versions: []", "versions: [] should be non-empty"),
+        ("versions: []", "versions: must list at least 1 entry"),
     ],
 )
 def test_versioned_image_rules(tmp_path: Path, image: str, expected: str) -> None:
