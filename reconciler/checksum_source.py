@@ -71,16 +71,23 @@ class _Unusable(Exception):
         self.reason = reason
 
 
-def needs_resolution(image: DesiredImage) -> bool:
-    """Whether planning needs ``image``'s checksum read from its checksum file (an absent image
+def needs_resolution(image: DesiredImage, source: ImageSource | None) -> bool:
+    """Whether planning needs ``source``'s checksum read from its checksum file (an absent image
     never reads its source, so a checksum file gone from the mirror does not stop its delete)."""
-    source = image.source
     return (
         source is not None
         and source.checksum_url is not None
         and source.checksum is None
         and image.state is not ImageState.ABSENT
     )
+
+
+def source_slots(image: DesiredImage) -> list[tuple[str, ImageSource]]:
+    """Every source of ``image`` with the key its resolved checksum is recorded under: the
+    image's name, or ``name [version]`` for each version of a versioned image."""
+    slots = [(image.name, image.source)] if image.source is not None else []
+    slots += [(f"{image.name} [{v.version}]", v.source) for v in image.versions]
+    return slots
 
 
 def resolve_checksums(
@@ -94,16 +101,15 @@ def resolve_checksums(
     """``catalog`` with the checksum of every source that needs one from a checksum file
     filled in. Each URL is fetched once, up to ``parallel`` at a time, transient faults retried
     under ``retrier``'s policy. Raises ChecksumsUnresolved with every problem found."""
-    users: dict[_Origin, list[DesiredImage]] = {}
+    users: dict[_Origin, list[tuple[DesiredImage, str, ImageSource]]] = {}
     for image in catalog.images:
-        if needs_resolution(image):
-            assert image.source is not None and image.source.checksum_url is not None
-            origin = _Origin(
-                image.source.checksum_url,
-                image.source.checksum_signature_url,
-                image.source.signing_key,
-            )
-            users.setdefault(origin, []).append(image)
+        for key, source in source_slots(image):
+            if needs_resolution(image, source):
+                assert source.checksum_url is not None
+                origin = _Origin(
+                    source.checksum_url, source.checksum_signature_url, source.signing_key
+                )
+                users.setdefault(origin, []).append((image, key, source))
     if not users:
         return catalog
     retries = retrier or Retrier()
@@ -124,32 +130,38 @@ def resolve_checksums(
         fetched = dict(zip(urls, pool.map(fetch, urls), strict=True))
     problems: list[str] = []
     found: dict[str, Checksum] = {}
-    for origin, images in users.items():
+    for origin, slots in users.items():
         try:
             checksums = _checksum_file(origin, fetched)
         except _Unusable as error:
-            problems.append(_problem(images, error.reason))
+            problems.append(_problem([key for _, key, _ in slots], slots[0][0], error.reason))
             continue
-        for image in images:
+        for image, key, source in slots:
             try:
-                found[image.name] = checksums.lookup(_entry(image.source, environ))
+                found[key] = checksums.lookup(_entry(source, environ))
             except (ChecksumEntryMissing, _Unusable) as error:
-                problems.append(_problem([image], error.reason))
+                problems.append(_problem([key], image, error.reason))
     if problems:
         raise ChecksumsUnresolved(*sorted(problems))
     return replace(catalog, images=tuple(_filled(image, found) for image in catalog.images))
 
 
 def _filled(image: DesiredImage, found: Mapping[str, Checksum]) -> DesiredImage:
-    if image.name not in found or image.source is None:
-        return image
-    return replace(image, source=replace(image.source, checksum=found[image.name]))
+    if image.source is not None and image.name in found:
+        image = replace(image, source=replace(image.source, checksum=found[image.name]))
+    versions = tuple(
+        replace(v, source=replace(v.source, checksum=found[key]))
+        if (key := f"{image.name} [{v.version}]") in found
+        else v
+        for v in image.versions
+    )
+    return replace(image, versions=versions) if image.versions else image
 
 
-def _problem(images: list[DesiredImage], reason: str) -> str:
-    names = ", ".join(f"'{image.name}'" for image in images)
-    who = f"image {names}" if len(images) == 1 else f"images {names}"
-    return f"{images[0].position}: {who}: {reason}{NOTHING_CHANGED}"
+def _problem(keys: list[str], image: DesiredImage, reason: str) -> str:
+    names = ", ".join(f"'{key}'" for key in keys)
+    who = f"image {names}" if len(keys) == 1 else f"images {names}"
+    return f"{image.position}: {who}: {reason}{NOTHING_CHANGED}"
 
 
 def _download(
@@ -264,3 +276,42 @@ def stale_checksums(saved: Plan, catalog: Catalog) -> Iterable[str]:
                 f"{before.checksum} as when the plan was made; re-run plan (nothing was "
                 "changed)"
             )
+
+
+def fetch_checksum_file(
+    checksum_url: str,
+    signature_url: str | None,
+    signing_key: Path | None,
+    *,
+    timeout: float = READ_TIMEOUT,
+    environ: Mapping[str, str] | None = None,
+    retrier: Retrier | None = None,
+) -> ChecksumFile:
+    """One checksum file, fetched (faults retried) and verified like a source's; raises
+    ChecksumsUnresolved with the reason."""
+    origin = _Origin(checksum_url, signature_url, signing_key)
+    wanted = {checksum_url: _CHECKSUM_FILE}
+    if signature_url is not None:
+        wanted[signature_url] = _SIGNATURE
+    fetched = {url: fetch_bounded(url, *wanted[url], timeout, environ, retrier) for url in wanted}
+    try:
+        return _checksum_file(origin, fetched)
+    except _Unusable as error:
+        raise ChecksumsUnresolved(error.reason) from error
+
+
+def fetch_bounded(
+    url: str,
+    noun: str,
+    limit: int,
+    timeout: float = READ_TIMEOUT,
+    environ: Mapping[str, str] | None = None,
+    retrier: Retrier | None = None,
+) -> bytes | _Unusable:
+    """The body at ``url`` (at most ``limit`` bytes), or why it cannot be had."""
+    try:
+        return (retrier or Retrier()).run(lambda: _download(url, noun, limit, timeout, environ))
+    except _Unusable as error:
+        return error
+    except SourceError as error:
+        return _Unusable(" ".join(error.lines))

@@ -12,7 +12,10 @@ from catalog.secrets import redact_url
 from reconciler.actions import Action, ActionKind, FieldChange
 from reconciler.errors import GlanceCatalogError
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+# Version 3 added versioned images (retire, an action's version), stores and compressed or
+# checksum-file sources; a version 2 plan holds none of them and reads as it was.
+READABLE_VERSIONS = (2, 3)
 
 
 @dataclass(frozen=True)
@@ -124,10 +127,10 @@ class Plan:
             if not isinstance(document, dict) or "format_version" not in document:
                 raise GlanceCatalogError("not a glance-catalog plan file (no format_version)")
             version = document["format_version"]
-            if version != FORMAT_VERSION:
+            if version not in READABLE_VERSIONS:
                 raise GlanceCatalogError(
                     f"plan format version {version!r} is not supported (this tool reads "
-                    f"{FORMAT_VERSION}); re-run plan"
+                    f"{', '.join(map(str, READABLE_VERSIONS))}); re-run plan"
                 )
             return cls(
                 cloud=document["cloud"],

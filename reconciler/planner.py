@@ -82,15 +82,19 @@ def make_plan(
 
 
 def resolved_checksums(catalog: Catalog) -> tuple[ResolvedChecksum, ...]:
-    """The checksums ``catalog`` read from checksum files, by image name."""
-    found = [
-        ResolvedChecksum(
-            image.name, str(image.source.checksum), redact_url(image.source.checksum_url)
-        )
+    """The checksums ``catalog`` read from checksum files, by image name (``name [version]``
+    for a version)."""
+    sources = [
+        (image.name, image.source) for image in catalog.images if image.source is not None
+    ] + [
+        (f"{image.name} [{version.version}]", version.source)
         for image in catalog.images
-        if image.source is not None
-        and image.source.checksum_url is not None
-        and image.source.checksum is not None
+        for version in image.versions
+    ]
+    found = [
+        ResolvedChecksum(key, str(source.checksum), redact_url(source.checksum_url))
+        for key, source in sources
+        if source.checksum_url is not None and source.checksum is not None
     ]
     return tuple(sorted(found, key=lambda resolved: resolved.image))
 

@@ -1,0 +1,155 @@
+"""Upstream releases of tracked images (``track:``): read the release index and checksum
+files, and offer the newest build as a new version. The I/O edge of catalog.track."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from urllib.parse import urljoin
+
+from catalog.manifest_edit import NewVersion
+from catalog.errors import GlanceCatalogError
+from catalog.model import Catalog, Checksum, DesiredImage, ImageSource, ImageVersion, TrackSpec
+from catalog.secrets import redact_url
+from catalog.track import (
+    VERSION_PLACEHOLDER,
+    index_entries,
+    newest,
+    segment_with_version,
+    version_key,
+    versions_in,
+)
+from reconciler.checksum_source import (
+    ChecksumsUnresolved,
+    fetch_bounded,
+    fetch_checksum_file,
+)
+from reconciler.sources import READ_TIMEOUT
+
+MAX_INDEX = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class UpstreamVersion:
+    """The newest upstream build of ``image``, newer than every version it declares."""
+
+    image: str
+    version: NewVersion
+
+
+def _fill(template: str, label: str) -> str:
+    return template.replace(VERSION_PLACEHOLDER, label)
+
+
+def newest_build(
+    image: DesiredImage,
+    track: TrackSpec,
+    *,
+    timeout: float = READ_TIMEOUT,
+    environ: Mapping[str, str] | None = None,
+) -> NewVersion:
+    """The newest build the track lists; raises ChecksumsUnresolved when none can be read."""
+    where = f"{image.position}: image '{image.name}': track"
+    segment = segment_with_version(track.checksum_url)
+    label: str | None
+    if segment is not None:
+        assert track.index_url is not None
+        page = fetch_bounded(track.index_url, "release index", MAX_INDEX, timeout, environ)
+        if not isinstance(page, bytes):
+            raise ChecksumsUnresolved(f"{where}: {page.reason}")
+        label = newest(versions_in(index_entries(page.decode("utf-8", "replace")), segment))
+        if label is None:
+            raise ChecksumsUnresolved(
+                f"{where}: the release index {redact_url(track.index_url)} lists no "
+                f"'{segment}'"
+            )
+        checksum_url = _fill(track.checksum_url, label)
+        sums = _sums(where, track, checksum_url, label, timeout, environ)
+        file = _fill(track.file, label)
+    else:
+        checksum_url = track.checksum_url
+        sums = _sums(where, track, checksum_url, None, timeout, environ)
+        label = newest(versions_in(sums.names, track.file))
+        if label is None:
+            raise ChecksumsUnresolved(
+                f"{where}: checksum file {redact_url(checksum_url)} lists no file like "
+                f"'{track.file}'"
+            )
+        file = _fill(track.file, label)
+    try:
+        checksum = sums.lookup(file)
+    except GlanceCatalogError as error:
+        raise ChecksumsUnresolved(f"{where}: {' '.join(error.lines)}") from error
+    url = _fill(track.url, label) if track.url else urljoin(checksum_url, file)
+    method = None if track.method.value == "upload" else track.method.value
+    return NewVersion(label, url, str(checksum), redact_url(checksum_url), method)
+
+
+def _sums(
+    where: str,
+    track: TrackSpec,
+    checksum_url: str,
+    label: str | None,
+    timeout: float,
+    environ: Mapping[str, str] | None,
+):  # type: ignore[no-untyped-def]
+    signature = track.checksum_signature_url
+    try:
+        return fetch_checksum_file(
+            checksum_url,
+            _fill(signature, label) if signature and label else signature,
+            track.signing_key,
+            timeout=timeout,
+            environ=environ,
+        )
+    except ChecksumsUnresolved as error:
+        raise ChecksumsUnresolved(f"{where}: {' '.join(error.lines)}") from error
+
+
+def find_upstream(
+    catalog: Catalog, *, timeout: float = READ_TIMEOUT, environ: Mapping[str, str] | None = None
+) -> tuple[UpstreamVersion, ...]:
+    """For every tracked image, its newest upstream build when that is newer than its newest
+    declared version (by version order). Raises ChecksumsUnresolved with every problem."""
+    found: list[UpstreamVersion] = []
+    problems: list[str] = []
+    for image in catalog.images:
+        if image.track is None:
+            continue
+        try:
+            build = newest_build(image, image.track, timeout=timeout, environ=environ)
+        except ChecksumsUnresolved as error:
+            problems += error.lines
+            continue
+        declared = [version.version for version in image.versions]
+        latest = newest(declared)
+        if build.version in declared or (
+            latest is not None and version_key(build.version) <= version_key(latest)
+        ):
+            continue
+        found.append(UpstreamVersion(image.name, build))
+    if problems:
+        raise ChecksumsUnresolved(*problems, "nothing was changed")
+    return tuple(found)
+
+
+def with_upstream(catalog: Catalog, found: tuple[UpstreamVersion, ...]) -> Catalog:
+    """``catalog`` with each upstream build appended to its image's versions (so it becomes
+    the current one unless ``current`` pins another)."""
+    by_image = {upstream.image: upstream.version for upstream in found}
+    images = []
+    for image in catalog.images:
+        build = by_image.get(image.name)
+        if build is None:
+            images.append(image)
+            continue
+        assert image.track is not None
+        source = ImageSource(
+            url=build.url,
+            file=None,
+            checksum=Checksum.parse(build.checksum),
+            method=image.track.method,
+        )
+        version = ImageVersion(build.version, source, image.position)
+        images.append(replace(image, versions=(*image.versions, version)))
+    return replace(catalog, images=tuple(images))
