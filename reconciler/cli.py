@@ -90,11 +90,11 @@ def _plan(
     catalog: Catalog, cloud: str, prune: bool, settings: RunSettings
 ) -> tuple[Plan, GlanceGateway]:
     """The plan for the cloud as it is now, with what preflight found as conflicts."""
-    from reconciler.checksum_source import resolve_checksums
     from reconciler.planner import make_plan
     from reconciler.preflight import preflight
+    from reconciler.resolve import resolve_sources
 
-    catalog = resolve_checksums(catalog, timeout=settings.timeout, parallel=settings.parallel)
+    catalog = resolve_sources(catalog, settings)
     gateway = _gateway(cloud, settings)
     planned = make_plan(
         catalog, _observe(catalog, gateway), prune=prune, stuck_after=settings.stuck_after
@@ -105,10 +105,11 @@ def _plan(
 def _saved_plan(path: Path, cloud: str | None, settings: RunSettings) -> tuple[Plan, GlanceGateway]:
     """A plan saved by ``plan -o``, checked against the manifests and the cloud as they are
     now: a plan made from anything else is stale and refused."""
-    from reconciler.checksum_source import resolve_checksums, stale_checksums
+    from reconciler.checksum_source import stale_checksums
     from reconciler.plan import Plan
     from reconciler.planner import observed_fingerprint
     from reconciler.preflight import preflight
+    from reconciler.resolve import resolve_sources
 
     try:
         saved = Plan.from_json(path.read_text(encoding="utf-8"))
@@ -129,7 +130,7 @@ def _saved_plan(path: Path, cloud: str | None, settings: RunSettings) -> tuple[P
             f"{path}: plan is stale: the manifests changed since it was made; re-run plan "
             "(nothing was changed)"
         )
-    catalog = resolve_checksums(catalog, timeout=settings.timeout, parallel=settings.parallel)
+    catalog = resolve_sources(catalog, settings)
     if stale := [f"{path}: plan is stale: {why}" for why in stale_checksums(saved, catalog)]:
         raise GlanceCatalogError(*stale)
     gateway = _gateway(saved.cloud, settings)
@@ -351,6 +352,23 @@ def drift(
     if the_plan.conflicts:
         return EXIT_ERROR
     return EXIT_CHANGES if the_plan.has_changes else EXIT_OK
+
+
+@cli.command("update-versions")
+@paths_argument
+@recursive_option
+@run_options
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when versions were added.")
+def update_versions(
+    paths: tuple[Path, ...], recursive: bool, settings: RunSettings, detailed_exitcode: bool
+) -> int:
+    """Add each tracked image's newest upstream build to its manifest as a new version."""
+    from reconciler.update_versions import update_manifests
+
+    added = update_manifests(paths, recursive=recursive, timeout=settings.timeout)
+    for line in added or ["Every tracked image declares its newest upstream build."]:
+        echo(line)
+    return EXIT_CHANGES if detailed_exitcode and added else EXIT_OK
 
 
 def _log_crash() -> str:

@@ -7,9 +7,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from urllib.parse import urljoin
 
-from catalog.manifest_edit import NewVersion
+from catalog.checksum_files import ChecksumFile
 from catalog.errors import GlanceCatalogError
-from catalog.model import Catalog, Checksum, DesiredImage, ImageSource, ImageVersion, TrackSpec
+from catalog.manifest_edit import NewVersion
+from catalog.model import (
+    Catalog,
+    Checksum,
+    Compression,
+    DesiredImage,
+    ImageSource,
+    ImageVersion,
+    TrackSpec,
+    source_name,
+)
 from catalog.secrets import redact_url
 from catalog.track import (
     VERSION_PLACEHOLDER,
@@ -60,8 +70,7 @@ def newest_build(
         label = newest(versions_in(index_entries(page.decode("utf-8", "replace")), segment))
         if label is None:
             raise ChecksumsUnresolved(
-                f"{where}: the release index {redact_url(track.index_url)} lists no "
-                f"'{segment}'"
+                f"{where}: the release index {redact_url(track.index_url)} lists no '{segment}'"
             )
         checksum_url = _fill(track.checksum_url, label)
         sums = _sums(where, track, checksum_url, label, timeout, environ)
@@ -69,7 +78,7 @@ def newest_build(
     else:
         checksum_url = track.checksum_url
         sums = _sums(where, track, checksum_url, None, timeout, environ)
-        label = newest(versions_in(sums.names, track.file))
+        label = newest(versions_in(sums.names(), track.file))
         if label is None:
             raise ChecksumsUnresolved(
                 f"{where}: checksum file {redact_url(checksum_url)} lists no file like "
@@ -92,7 +101,7 @@ def _sums(
     label: str | None,
     timeout: float,
     environ: Mapping[str, str] | None,
-):  # type: ignore[no-untyped-def]
+) -> ChecksumFile:
     signature = track.checksum_signature_url
     try:
         return fetch_checksum_file(
@@ -149,6 +158,11 @@ def with_upstream(catalog: Catalog, found: tuple[UpstreamVersion, ...]) -> Catal
             file=None,
             checksum=Checksum.parse(build.checksum),
             method=image.track.method,
+            compression=Compression.resolve(
+                "none" if image.track.method.value == "web-download" else "auto",
+                source_name(build.url, None),
+                image.container_format,
+            ),
         )
         version = ImageVersion(build.version, source, image.position)
         images.append(replace(image, versions=(*image.versions, version)))
