@@ -45,6 +45,8 @@ class UpstreamVersion:
 
     image: str
     version: NewVersion
+    checksum_url: str
+    signature_url: str | None
 
 
 def _fill(template: str, label: str) -> str:
@@ -115,6 +117,11 @@ def _sums(
         raise ChecksumsUnresolved(f"{where}: {' '.join(error.lines)}") from error
 
 
+def _checksum_urls(track: TrackSpec, label: str) -> tuple[str, str | None]:
+    signature = track.checksum_signature_url
+    return _fill(track.checksum_url, label), _fill(signature, label) if signature else None
+
+
 def find_upstream(
     catalog: Catalog, *, timeout: float = READ_TIMEOUT, environ: Mapping[str, str] | None = None
 ) -> tuple[UpstreamVersion, ...]:
@@ -136,7 +143,8 @@ def find_upstream(
             latest is not None and version_key(build.version) <= version_key(latest)
         ):
             continue
-        found.append(UpstreamVersion(image.name, build))
+        checksum_url, signature_url = _checksum_urls(image.track, build.version)
+        found.append(UpstreamVersion(image.name, build, checksum_url, signature_url))
     if problems:
         raise ChecksumsUnresolved(*problems, "nothing was changed")
     return tuple(found)
@@ -145,19 +153,23 @@ def find_upstream(
 def with_upstream(catalog: Catalog, found: tuple[UpstreamVersion, ...]) -> Catalog:
     """``catalog`` with each upstream build appended to its image's versions (so it becomes
     the current one unless ``current`` pins another)."""
-    by_image = {upstream.image: upstream.version for upstream in found}
+    by_image = {upstream.image: upstream for upstream in found}
     images = []
     for image in catalog.images:
-        build = by_image.get(image.name)
-        if build is None:
+        upstream = by_image.get(image.name)
+        if upstream is None:
             images.append(image)
             continue
         assert image.track is not None
+        build = upstream.version
         source = ImageSource(
             url=build.url,
             file=None,
             checksum=Checksum.parse(build.checksum),
             method=image.track.method,
+            checksum_url=upstream.checksum_url,
+            checksum_signature_url=upstream.signature_url,
+            signing_key=image.track.signing_key,
             compression=Compression.resolve(
                 "none" if image.track.method.value == "web-download" else "auto",
                 source_name(build.url, None),

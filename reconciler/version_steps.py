@@ -272,13 +272,43 @@ class FamilyPlan:
                     ),
                 )
             )
+        deactivate = policy is RetireAction.DEACTIVATE
+        self._set_aside(
+            label, observed, name, not deactivate, deactivate, f"version {shown} is {why}"
+        )
+
+    def hold(self, label: str, observed: ObservedImage) -> None:
+        """A kept version the manifest does not list (a build a track offered): it carries its
+        versioned name and follows ``superseded``; it is not converged, its source being
+        unknown here."""
+        self.steps.claimed.add(observed.id)
+        policy = self.desired.retire.superseded
+        self._set_aside(
+            label,
+            observed,
+            self.desired.versioned_name(label),
+            policy is SupersededAction.HIDE,
+            policy is SupersededAction.DEACTIVATE,
+            f"version {label} is kept, not current",
+        )
+
+    def _set_aside(
+        self,
+        label: str,
+        observed: ObservedImage,
+        name: str,
+        hide: bool,
+        deactivate: bool,
+        reason: str,
+    ) -> None:
         changes = []
-        if not observed.hidden and policy is not RetireAction.DEACTIVATE:
+        if hide and not observed.hidden:
             changes.append(FieldChange("hidden", False, True))
         if VERSION_OF_PROPERTY not in observed.properties:
             changes.append(
                 FieldChange(f"properties.{VERSION_OF_PROPERTY}", None, self.desired.name)
             )
+        version = label or None
         if observed.name != name:
             self.demotions.append(
                 Action(
@@ -286,8 +316,8 @@ class FamilyPlan:
                     self.desired.name,
                     observed.id,
                     (FieldChange("name", observed.name, name), *changes),
-                    reason=f"version {shown} is {why}",
-                    version=label or None,
+                    reason=reason,
+                    version=version,
                 )
             )
         elif changes:
@@ -297,17 +327,17 @@ class FamilyPlan:
                     self.desired.name,
                     observed.id,
                     tuple(changes),
-                    reason=f"version {shown} is {why}",
-                    version=label or None,
+                    reason=reason,
+                    version=version,
                 )
             )
-        if policy is RetireAction.DEACTIVATE and observed.status == "active":
+        if deactivate and observed.status == "active":
             self.steps.actions.append(
                 Action(
                     ActionKind.DEACTIVATE,
                     self.desired.name,
                     observed.id,
-                    reason=f"version {shown} is {why}",
-                    version=label or None,
+                    reason=reason,
+                    version=version,
                 )
             )

@@ -11,12 +11,14 @@ the manifest no longer lists, retire by ``beyond_keep``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from catalog.model import (
     DesiredImage,
     ImageState,
 )
+from catalog.track import version_key
 from reconciler.observed import (
     VERSION_OF_PROPERTY,
     VERSION_PROPERTY,
@@ -32,10 +34,14 @@ from reconciler.steps import (
 from reconciler.version_steps import FamilyPlan, Role
 
 
-def kept_versions(desired: DesiredImage) -> set[str]:
+def kept_versions(desired: DesiredImage, held: Iterable[str] = ()) -> set[str]:
     """The labels kept usable: the ``keep`` newest, and the current one in any case (a pinned
-    rollback keeps the newer versions, so that rolling forward again costs no upload)."""
+    rollback keeps the newer versions, so that rolling forward again costs no upload).
+    ``held`` are versions Glance holds that a tracked image's manifest does not list (builds
+    its track offered): they count in version order among the declared ones."""
     labels = [version.version for version in desired.versions]
+    if desired.track is not None:
+        labels = sorted(set(labels) | set(held), key=version_key)
     current = desired.current_version
     keep = desired.retire.keep
     kept = set(labels if keep is None else labels[-keep:])
@@ -89,7 +95,8 @@ def plan_versions(
         return steps
     now = datetime.fromtimestamp(snapshot.taken_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     plan = FamilyPlan(desired, snapshot, marker, stuck_after, now, steps)
-    kept = kept_versions(desired)
+    declared = {version.version for version in desired.versions}
+    kept = kept_versions(desired, (label for label in by_label if label and label not in declared))
     current = desired.current_version
     for version in desired.versions:
         observed = by_label.get(version.version)
@@ -100,9 +107,12 @@ def plan_versions(
             plan.keep(version, Role.CURRENT, observed)
         else:
             plan.keep(version, Role.SUPERSEDED, observed)
-    declared = {version.version for version in desired.versions}
     for label, observed in sorted(by_label.items()):
-        if label not in declared:
+        if label in declared:
+            continue
+        if label in kept:
+            plan.hold(label, observed)
+        else:
             plan.retire(label, observed, "no longer among the manifest's versions")
     if legacy is not None:
         plan.retire("", legacy, "held the name before the image had versions")

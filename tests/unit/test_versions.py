@@ -243,3 +243,26 @@ def test_the_version_label_survives_the_plan_file() -> None:
     plan = plan_for(versioned("a", "b"))
     assert Plan.from_json(plan.to_json()) == plan
     assert '"version": "b"' in plan.to_json()
+
+
+def test_a_build_a_track_offered_is_kept_in_version_order_though_never_written() -> None:
+    from catalog.model import TrackSpec
+
+    policy = RetirePolicy(keep=2, superseded=SupersededAction.HIDE, beyond_keep=RetireAction.DELETE)
+    track = TrackSpec("http://127.0.0.1:1/SUMS", "u-{version}.img")
+    before = versioned("1", "2", retire=policy, track=track)
+    now = versioned("1", "3", retire=policy, track=track)  # 3 offered by the track
+    plan = plan_for(
+        now,
+        held(before, "1", "id-1", current=False, hidden=True),
+        held(before, "2", "id-2", current=True),
+    )
+    assert [(a.kind.value, a.version) for a in plan.actions if a.image_id] == [
+        ("rename", "2"),
+        ("retire", "1"),
+    ]
+    demoted = next(a for a in plan.actions if a.image_id == "id-2")
+    assert demoted.changes == (
+        FieldChange("name", "ubuntu", "ubuntu 2"),
+        FieldChange("hidden", False, True),
+    )
