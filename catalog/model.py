@@ -288,6 +288,15 @@ class DesiredImage:
         pinned = [v for v in self.versions if v.version == self.current]
         return pinned[0] if pinned else self.versions[-1]
 
+    def keyed_sources(self) -> list[tuple[str, ImageSource]]:
+        """Every source of the image with the key that names it in messages and plan files:
+        the image's name, or ``name [version]`` for each version."""
+        keyed = [(self.name, self.source)] if self.source is not None else []
+        return keyed + [(self.source_key(v.version), v.source) for v in self.versions]
+
+    def source_key(self, version: str | None = None) -> str:
+        return self.name if version is None else f"{self.name} [{version}]"
+
     def versioned_name(self, version: str) -> str:
         """The name a version carries while it does not hold ``name``."""
         return self.version_name.replace("{name}", self.name).replace("{version}", version)

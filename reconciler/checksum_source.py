@@ -82,14 +82,6 @@ def needs_resolution(image: DesiredImage, source: ImageSource | None) -> bool:
     )
 
 
-def source_slots(image: DesiredImage) -> list[tuple[str, ImageSource]]:
-    """Every source of ``image`` with the key its resolved checksum is recorded under: the
-    image's name, or ``name [version]`` for each version of a versioned image."""
-    slots = [(image.name, image.source)] if image.source is not None else []
-    slots += [(f"{image.name} [{v.version}]", v.source) for v in image.versions]
-    return slots
-
-
 def resolve_checksums(
     catalog: Catalog,
     *,
@@ -103,7 +95,7 @@ def resolve_checksums(
     under ``retrier``'s policy. Raises ChecksumsUnresolved with every problem found."""
     users: dict[_Origin, list[tuple[DesiredImage, str, ImageSource]]] = {}
     for image in catalog.images:
-        for key, source in source_slots(image):
+        for key, source in image.keyed_sources():
             if needs_resolution(image, source):
                 assert source.checksum_url is not None
                 origin = _Origin(
@@ -118,13 +110,7 @@ def resolve_checksums(
     urls = sorted(wanted)
 
     def fetch(url: str) -> bytes | _Unusable:
-        noun, limit = wanted[url]
-        try:
-            return retries.run(lambda: _download(url, noun, limit, timeout, environ))
-        except _Unusable as error:
-            return error
-        except SourceError as error:
-            return _Unusable(" ".join(error.lines))
+        return fetch_bounded(url, *wanted[url], timeout, environ, retries)
 
     with ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="sums") as pool:
         fetched = dict(zip(urls, pool.map(fetch, urls), strict=True))
@@ -147,15 +133,17 @@ def resolve_checksums(
 
 
 def _filled(image: DesiredImage, found: Mapping[str, Checksum]) -> DesiredImage:
-    if image.source is not None and image.name in found:
-        image = replace(image, source=replace(image.source, checksum=found[image.name]))
+    filled = {
+        key: replace(source, checksum=found[key])
+        for key, source in image.keyed_sources()
+        if key in found
+    }
+    if not filled:
+        return image
     versions = tuple(
-        replace(v, source=replace(v.source, checksum=found[key]))
-        if (key := f"{image.name} [{v.version}]") in found
-        else v
-        for v in image.versions
+        replace(v, source=filled.get(image.source_key(v.version), v.source)) for v in image.versions
     )
-    return replace(image, versions=versions) if image.versions else image
+    return replace(image, source=filled.get(image.name, image.source), versions=versions)
 
 
 def _problem(keys: list[str], image: DesiredImage, reason: str) -> str:

@@ -84,13 +84,7 @@ def make_plan(
 def resolved_checksums(catalog: Catalog) -> tuple[ResolvedChecksum, ...]:
     """The checksums ``catalog`` read from checksum files, by image name (``name [version]``
     for a version)."""
-    sources = [
-        (image.name, image.source) for image in catalog.images if image.source is not None
-    ] + [
-        (f"{image.name} [{version.version}]", version.source)
-        for image in catalog.images
-        for version in image.versions
-    ]
+    sources = [keyed for image in catalog.images for keyed in image.keyed_sources()]
     found = [
         ResolvedChecksum(key, str(source.checksum), redact_url(source.checksum_url))
         for key, source in sources

@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from urllib.parse import urljoin
 
-from catalog.checksum_files import ChecksumFile
 from catalog.errors import GlanceCatalogError
 from catalog.manifest_edit import NewVersion
 from catalog.model import (
@@ -41,7 +40,9 @@ MAX_INDEX = 4 * 1024 * 1024
 
 @dataclass(frozen=True)
 class UpstreamVersion:
-    """The newest upstream build of ``image``, newer than every version it declares."""
+    """The newest upstream build of ``image`` and the checksum file (and signature) it was read
+    from, urls as written; find_upstream offers it only when it is newer than every version the
+    image declares."""
 
     image: str
     version: NewVersion
@@ -49,8 +50,15 @@ class UpstreamVersion:
     signature_url: str | None
 
 
-def _fill(template: str, label: str) -> str:
-    return template.replace(VERSION_PLACEHOLDER, label)
+def _fill(template: str, label: str | None) -> str:
+    return template if label is None else template.replace(VERSION_PLACEHOLDER, label)
+
+
+def _checksum_urls(track: TrackSpec, label: str | None) -> tuple[str, str | None]:
+    """The checksum file and signature of the build ``label`` (None: the one file that lists
+    every build)."""
+    signature = track.checksum_signature_url
+    return _fill(track.checksum_url, label), _fill(signature, label) if signature else None
 
 
 def newest_build(
@@ -59,11 +67,11 @@ def newest_build(
     *,
     timeout: float = READ_TIMEOUT,
     environ: Mapping[str, str] | None = None,
-) -> NewVersion:
+) -> UpstreamVersion:
     """The newest build the track lists; raises ChecksumsUnresolved when none can be read."""
     where = f"{image.position}: image '{image.name}': track"
     segment = segment_with_version(track.checksum_url)
-    label: str | None
+    label: str | None = None
     if segment is not None:
         assert track.index_url is not None
         page = fetch_bounded(track.index_url, "release index", MAX_INDEX, timeout, environ)
@@ -74,52 +82,25 @@ def newest_build(
             raise ChecksumsUnresolved(
                 f"{where}: the release index {redact_url(track.index_url)} lists no '{segment}'"
             )
-        checksum_url = _fill(track.checksum_url, label)
-        sums = _sums(where, track, checksum_url, label, timeout, environ)
-        file = _fill(track.file, label)
-    else:
-        checksum_url = track.checksum_url
-        sums = _sums(where, track, checksum_url, None, timeout, environ)
-        label = newest(versions_in(sums.names(), track.file))
-        if label is None:
-            raise ChecksumsUnresolved(
-                f"{where}: checksum file {redact_url(checksum_url)} lists no file like "
-                f"'{track.file}'"
-            )
-        file = _fill(track.file, label)
+    checksum_url, signature_url = _checksum_urls(track, label)
     try:
+        sums = fetch_checksum_file(
+            checksum_url, signature_url, track.signing_key, timeout=timeout, environ=environ
+        )
+        if label is None:
+            label = newest(versions_in(sums.names(), track.file))
+            if label is None:
+                raise ChecksumsUnresolved(
+                    f"checksum file {redact_url(checksum_url)} lists no file like '{track.file}'"
+                )
+        file = _fill(track.file, label)
         checksum = sums.lookup(file)
     except GlanceCatalogError as error:
         raise ChecksumsUnresolved(f"{where}: {' '.join(error.lines)}") from error
     url = _fill(track.url, label) if track.url else urljoin(checksum_url, file)
     method = None if track.method.value == "upload" else track.method.value
-    return NewVersion(label, url, str(checksum), redact_url(checksum_url), method)
-
-
-def _sums(
-    where: str,
-    track: TrackSpec,
-    checksum_url: str,
-    label: str | None,
-    timeout: float,
-    environ: Mapping[str, str] | None,
-) -> ChecksumFile:
-    signature = track.checksum_signature_url
-    try:
-        return fetch_checksum_file(
-            checksum_url,
-            _fill(signature, label) if signature and label else signature,
-            track.signing_key,
-            timeout=timeout,
-            environ=environ,
-        )
-    except ChecksumsUnresolved as error:
-        raise ChecksumsUnresolved(f"{where}: {' '.join(error.lines)}") from error
-
-
-def _checksum_urls(track: TrackSpec, label: str) -> tuple[str, str | None]:
-    signature = track.checksum_signature_url
-    return _fill(track.checksum_url, label), _fill(signature, label) if signature else None
+    build = NewVersion(label, url, str(checksum), redact_url(checksum_url), method)
+    return UpstreamVersion(image.name, build, checksum_url, signature_url)
 
 
 def find_upstream(
@@ -133,18 +114,16 @@ def find_upstream(
         if image.track is None:
             continue
         try:
-            build = newest_build(image, image.track, timeout=timeout, environ=environ)
+            upstream = newest_build(image, image.track, timeout=timeout, environ=environ)
         except ChecksumsUnresolved as error:
             problems += error.lines
             continue
         declared = [version.version for version in image.versions]
         latest = newest(declared)
-        if build.version in declared or (
-            latest is not None and version_key(build.version) <= version_key(latest)
-        ):
+        label = upstream.version.version
+        if label in declared or (latest is not None and version_key(label) <= version_key(latest)):
             continue
-        checksum_url, signature_url = _checksum_urls(image.track, build.version)
-        found.append(UpstreamVersion(image.name, build, checksum_url, signature_url))
+        found.append(upstream)
     if problems:
         raise ChecksumsUnresolved(*problems, "nothing was changed")
     return tuple(found)

@@ -25,6 +25,7 @@ from reconciler.observed import (
 )
 from reconciler.plan import Conflict, Note
 from reconciler.steps import (
+    BUSY_STATES,
     ImageSteps,
     broken_reason,
     converge,
@@ -164,7 +165,7 @@ class FamilyPlan:
         when it cannot be made again."""
         if why := broken_reason(observed, self.snapshot, self.stuck_after):
             return why
-        if observed.status in ("queued", "importing", "saving", "uploading"):
+        if observed.status == "queued" or observed.status in BUSY_STATES:
             return ""
         wanted = wanted_checksum(instance)
         recorded = recorded_checksum(observed, wanted)

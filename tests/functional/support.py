@@ -7,11 +7,12 @@ import hashlib
 import http.server
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,6 +76,34 @@ def assert_converged(manifest: Path) -> None:
     """A second plan against the local cloud has nothing to do."""
     replan = run_cli("plan", str(manifest), "--cloud", "local", "--detailed-exitcode")
     assert replan.code == 0, replan.output
+
+
+def kill_apply_when(
+    manifest: Path, killed_at: Callable[[str], bool], *extra: str, delay: float = 0.0
+) -> str:
+    """Run ``apply MANIFEST --cloud local --auto-approve EXTRA`` and kill -9 it ``delay``
+    seconds after it prints a line ``killed_at`` accepts; its output up to then. Asserts that
+    the kill, not the end of the run, stopped it."""
+    command = ["apply", str(manifest), "--cloud", "local", "--auto-approve", *extra]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", *command],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stdout is not None
+    seen = []
+    for line in process.stdout:
+        seen.append(line)
+        if killed_at(line):
+            time.sleep(delay)
+            process.send_signal(signal.SIGKILL)
+            break
+    process.wait(timeout=60)
+    assert process.returncode == -signal.SIGKILL, "".join(seen)
+    return "".join(seen)
 
 
 def sha256_of(path: Path) -> str:

@@ -4,10 +4,6 @@ stuck importing are made again; a killed apply is finished by the next one."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from tests.functional.support import (
-    REPO,
     GlanceProbe,
     apply_local,
     assert_converged,
+    kill_apply_when,
     make_disk,
     raw_catalog,
     run_cli,
@@ -172,33 +168,7 @@ def test_a_killed_apply_is_finished_by_the_next_one(
             "c-shared": f", visibility: shared, members: [{project_b}]",
         },
     )
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "reconciler",
-            "apply",
-            str(path),
-            "--cloud",
-            "local",
-            *ONE_AT_A_TIME,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        cwd=REPO,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    assert process.stdout is not None
-    seen = []
-    for line in process.stdout:
-        seen.append(line)
-        if kill_at in line:
-            time.sleep(delay)
-            process.send_signal(signal.SIGKILL)
-            break
-    process.wait(timeout=60)
-    assert process.returncode == -signal.SIGKILL, "".join(seen)
+    kill_apply_when(path, lambda line: kill_at in line, *ONE_AT_A_TIME, delay=delay)
     code, output = apply_local(path)
     assert code == 0, output
     for name in ("a-up", "b-web", "c-shared"):

@@ -5,10 +5,6 @@ upload and its taking the name, finished by the next run."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,10 +18,10 @@ from reconciler.observed import (
     VERSION_PROPERTY,
 )
 from tests.functional.support import (
-    REPO,
     GlanceProbe,
     apply_local,
     assert_converged,
+    kill_apply_when,
     make_disk,
     run_cli,
     serve_folder,
@@ -34,7 +30,7 @@ from tests.functional.support import (
 )
 
 pytestmark = pytest.mark.glance
-ONE = ("--auto-approve", "--parallel", "1")
+ONE = ("--parallel", "1")
 LABELS = ("20260101", "20260201", "20260301", "20260401")
 
 
@@ -203,23 +199,7 @@ def test_an_apply_killed_before_the_name_moves_is_finished_by_the_next_one(
     code, output = apply_local(path)
     assert code == 0, output
     path = manifest(tmp_path, releases, catalog_name, LABELS[:2], retire=retire)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "reconciler", "apply", str(path), "--cloud", "local", *ONE],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        cwd=REPO,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    assert process.stdout is not None
-    seen = []
-    for line in process.stdout:
-        seen.append(line)
-        if ": upload " in line and ": done" in line:
-            process.send_signal(signal.SIGKILL)
-            break
-    process.wait(timeout=60)
-    assert process.returncode == -signal.SIGKILL, "".join(seen)
+    kill_apply_when(path, lambda line: ": upload " in line and ": done" in line, *ONE)
     # Whatever the kill interrupted, the name is held by an image with data.
     holders = probe.named(plain)
     assert holders and all(image["status"] == "active" for image in holders)
