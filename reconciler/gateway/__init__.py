@@ -66,11 +66,13 @@ class GlanceGateway:
         timeout: float = DEFAULT_TIMEOUT,
         import_timeout: float = IMPORT_TIMEOUT_SECONDS,
         retrier: Retrier | None = None,
+        region: str | None = None,
     ) -> None:
         self.cloud = cloud
+        self.region = region
         self.timeout = timeout
         self.import_timeout = import_timeout
-        self._session = CloudSession(cloud, timeout=timeout, retrier=retrier)
+        self._session = CloudSession(cloud, timeout=timeout, retrier=retrier, region=region)
         self.retrier = self._session.retrier
         self.project_id = self._session.project_id
         self._concurrency = max(1, concurrency)

@@ -191,13 +191,20 @@ def config_search(
     )
 
 
-def load_cloud_region(cloud: str, *, timeout: float, search: ConfigSearch | None = None) -> Any:
+def load_cloud_region(
+    cloud: str,
+    *,
+    timeout: float,
+    search: ConfigSearch | None = None,
+    region: str | None = None,
+) -> Any:
     """openstacksdk's CloudRegion for the clouds.yaml entry ``cloud``, every request of it
     bounded by ``timeout`` seconds (openstacksdk's api_timeout: the session's timeout, which
     keystoneauth also applies to the authentication requests). No request is made.
 
     The files come from ``search`` (default: ``config_search()``, openstacksdk's own search);
-    any of them that openstacksdk would read but skip (unreadable, invalid YAML or JSON), an
+    ``region`` overrides the entry's region_name. Any of them that openstacksdk would read but
+    skip (unreadable, invalid YAML or JSON), an
     entry that is not a mapping, an unknown cloud, and openstacksdk's own configuration errors
     are CloudErrors naming the file, and openstacksdk is given exactly the checked files, so
     it never falls through to another one."""
@@ -213,7 +220,9 @@ def load_cloud_region(cloud: str, *, timeout: float, search: ConfigSearch | None
         known = [n for n in config.get_cloud_names() if n != "defaults" or n in files.names]
         if cloud not in known:
             raise CloudError(unknown_cloud(cloud, search, files.clouds, known))
-        return config.get_one(cloud=cloud, api_timeout=timeout)
+        if region is None:
+            return config.get_one(cloud=cloud, api_timeout=timeout)
+        return config.get_one(cloud=cloud, region_name=region, api_timeout=timeout)
     except keystoneauth1.exceptions.MissingRequiredOptions as error:
         missing = ", ".join(f"auth.{option.dest}" for option in error.options)
         raise CloudError(
@@ -348,7 +357,7 @@ def _authenticate(
         attempt += 1
 
 
-def open_cloud(cloud: str, *, timeout: float) -> OpenedCloud:
+def open_cloud(cloud: str, *, timeout: float, region: str | None = None) -> OpenedCloud:
     """Authenticate with the clouds.yaml entry ``cloud``; every request of the connection,
     the authentication's included, gives up after ``timeout`` seconds without an answer.
 
@@ -356,9 +365,9 @@ def open_cloud(cloud: str, *, timeout: float) -> OpenedCloud:
     the configuration file (see load_cloud_region), Keystone not reachable or not answering
     (after AUTH_RETRY's tries, one more only for a timeout), credentials refused, an auth_url
     that is not Keystone, a token without a project, no image endpoint."""
-    region = load_cloud_region(cloud, timeout=timeout)
+    config = load_cloud_region(cloud, timeout=timeout, region=region)
     try:
-        connection = openstack.connection.Connection(config=region)
+        connection = openstack.connection.Connection(config=config)
     except CLIENT_ERRORS as error:
         raise CloudError(f"cloud '{cloud}': {' '.join(str(error).split())}") from error
     try:

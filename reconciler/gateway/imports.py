@@ -20,6 +20,7 @@ IMPORT_POLL_SECONDS = 0.5
 IMPORT_ATTEMPTS = 3
 IMPORT_TIMEOUT_SECONDS = 600.0
 RUNNING_TASK = frozenset({"pending", "processing"})
+IMPORT_LOCK = "os_glance_import_task"
 
 
 def show(session: CloudSession, image_id: str, what: str) -> dict[str, Any]:
@@ -100,12 +101,27 @@ class ImportFollower:
     def attempt(self) -> dict[str, Any]:
         """One try: the image as Glance shows it once the import is done."""
         stored = self.show()
-        if self.done(stored):
+        if self._finished(stored):
             return stored  # an earlier try whose answer was lost has finished
         running = [task for task in self._ours() if task.get("status") in RUNNING_TASK]
         if not running and not self.started_before(stored):
             self._start(stored)
         return self._follow()
+
+    def _finished(self, stored: dict[str, Any]) -> bool:
+        """Done, and the task that did it no longer writes to the image."""
+        if not self.done(stored):
+            return False
+        lock = stored.get(IMPORT_LOCK)
+        if not lock:
+            return True
+        # Glance shows the image done before its task's last save of the whole image, which
+        # drops any property written meanwhile (the verified checksum): wait for the task to
+        # let go of its lock. A lock whose task no longer runs (Glance died) holds nothing.
+        return not any(
+            str(task.get("id")) == str(lock) and task.get("status") in RUNNING_TASK
+            for task in self.tasks()
+        )
 
     def _start(self, stored: dict[str, Any]) -> None:
         what = f"image '{self.image}': starting the {self.what}"
@@ -127,7 +143,7 @@ class ImportFollower:
     def _follow(self) -> dict[str, Any]:
         while True:
             stored = self.show()
-            if self.done(stored):
+            if self._finished(stored):
                 return stored
             ours = self._ours()
             failed = [task for task in ours if task.get("status") == "failure"]

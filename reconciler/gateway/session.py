@@ -62,12 +62,18 @@ class CloudSession:
     policy and budget (shared with the sessions of accept_with clouds)."""
 
     def __init__(
-        self, cloud: str, *, timeout: float = DEFAULT_TIMEOUT, retrier: Retrier | None = None
+        self,
+        cloud: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        retrier: Retrier | None = None,
+        region: str | None = None,
     ) -> None:
         self.cloud = cloud
+        self.region = region
         self.timeout = timeout
         self.retrier = retrier or Retrier()
-        opened = open_cloud(cloud, timeout=timeout)
+        opened = open_cloud(cloud, timeout=timeout, region=region)
         self._connection = opened.connection
         auth = getattr(self._connection.config, "auth", None) or {}
         for key in SECRET_AUTH_KEYS:
