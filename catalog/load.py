@@ -25,6 +25,7 @@ from catalog.merge import catalog_defaults, merged_diagnostics, merged_fields
 from catalog.model import (
     DEFAULT_VERSION_NAME,
     Catalog,
+    CatalogTarget,
     Checksum,
     Compression,
     DesiredImage,
@@ -41,6 +42,7 @@ from catalog.model import (
     source_name,
 )
 from catalog.schema_errors import schema_diagnostics
+from catalog.targets import target_diagnostics, target_entries, target_fields, targets_document
 from catalog.yamldoc import ParsedDocument, parse_document
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
@@ -110,12 +112,15 @@ def check_catalog(
             documents.append(document)
     problems.extend(_catalog_diagnostics(documents))
     problems.extend(merged_diagnostics(documents))
+    problems.extend(target_diagnostics(documents))
     if problems or not documents:
         return LoadResult(None, tuple(sort_diagnostics(problems)), tuple(files))
     images = _build_images(documents)
     name = str(documents[0].value["catalog"])
     prune = any(document.value.get("prune") is True for document in documents)
-    catalog = Catalog(name, tuple(images), tuple(files), digest.hexdigest(), prune)
+    catalog = Catalog(
+        name, tuple(images), tuple(files), digest.hexdigest(), prune, _build_targets(documents)
+    )
     return LoadResult(catalog, (), tuple(files))
 
 
@@ -240,52 +245,75 @@ def _unique_keys(
 def _build_images(documents: list[ParsedDocument]) -> list[DesiredImage]:
     """DesiredImages from documents that passed every check."""
     defaults = catalog_defaults(documents)
-    images: list[DesiredImage] = []
-    for document in documents:
-        manifest_dir = Path(document.file).resolve().parent
-        for index, image in enumerate(document.value.get("images") or []):
-            fields = merged_fields(defaults, image)
-            images.append(
-                DesiredImage(
-                    name=fields["name"],
-                    source=_source(fields.get("source"), manifest_dir, fields["container_format"]),
-                    disk_format=fields.get("disk_format", "raw"),
-                    container_format=fields["container_format"],
-                    visibility=Visibility(fields["visibility"]),
-                    protected=fields["protected"],
-                    hidden=fields["hidden"],
-                    min_disk=fields["min_disk"],
-                    min_ram=fields["min_ram"],
-                    tags=frozenset(fields["tags"]),
-                    properties=dict(sorted(fields["properties"].items())),
-                    members=tuple(_member(entry) for entry in fields["members"]),
-                    state=ImageState(fields["state"]),
-                    position=document.position(("images", index)),
-                    image_id=fields["id"].lower() if "id" in fields else None,
-                    adopt=fields["adopt"],
-                    keep_previous=fields["keep_previous"],
-                    versions=tuple(
-                        ImageVersion(
-                            entry["version"],
-                            source,
-                            document.position(("images", index, "versions", number)),
-                        )
-                        for number, entry in enumerate(fields.get("versions") or [])
-                        if (
-                            source := _source(
-                                entry["source"], manifest_dir, fields["container_format"]
-                            )
-                        )
-                        is not None
-                    ),
-                    current=fields.get("current"),
-                    version_name=fields.get("version_name", DEFAULT_VERSION_NAME),
-                    retire=_retire(defaults.get("retire"), image.get("retire")),
-                    track=_track(fields.get("track"), manifest_dir),
-                    stores=tuple(fields.get("stores", ())),
-                )
+    return [
+        _desired(merged_fields(defaults, image), image, defaults, document, index)
+        for document in documents
+        for index, image in enumerate(document.value.get("images") or [])
+    ]
+
+
+def _build_targets(documents: list[ParsedDocument]) -> tuple[CatalogTarget, ...]:
+    """The targets of documents that passed every check, each with its images overridden."""
+    defaults = catalog_defaults(documents)
+    given = targets_document(documents)
+    return tuple(
+        CatalogTarget(
+            name=target["name"],
+            cloud=target["cloud"],
+            region=target.get("region"),
+            images=tuple(
+                _desired(target_fields(defaults, image, target), image, defaults, document, index)
+                for document in documents
+                for index, image in enumerate(document.value.get("images") or [])
+            ),
+            position=given.position(("targets", number)) if given is not None else None,
+        )
+        for number, target in target_entries(given)
+    )
+
+
+def _desired(
+    fields: dict[str, Any],
+    image: dict[str, Any],
+    defaults: dict[str, Any],
+    document: ParsedDocument,
+    index: int,
+) -> DesiredImage:
+    manifest_dir = Path(document.file).resolve().parent
+    return DesiredImage(
+        name=fields["name"],
+        source=_source(fields.get("source"), manifest_dir, fields["container_format"]),
+        disk_format=fields.get("disk_format", "raw"),
+        container_format=fields["container_format"],
+        visibility=Visibility(fields["visibility"]),
+        protected=fields["protected"],
+        hidden=fields["hidden"],
+        min_disk=fields["min_disk"],
+        min_ram=fields["min_ram"],
+        tags=frozenset(fields["tags"]),
+        properties=dict(sorted(fields["properties"].items())),
+        members=tuple(_member(entry) for entry in fields["members"]),
+        state=ImageState(fields["state"]),
+        position=document.position(("images", index)),
+        image_id=fields["id"].lower() if "id" in fields else None,
+        adopt=fields["adopt"],
+        keep_previous=fields["keep_previous"],
+        versions=tuple(
+            ImageVersion(
+                entry["version"],
+                source,
+                document.position(("images", index, "versions", number)),
             )
-    return images
+            for number, entry in enumerate(fields.get("versions") or [])
+            if (source := _source(entry["source"], manifest_dir, fields["container_format"]))
+            is not None
+        ),
+        current=fields.get("current"),
+        version_name=fields.get("version_name", DEFAULT_VERSION_NAME),
+        retire=_retire(defaults.get("retire"), image.get("retire")),
+        track=_track(fields.get("track"), manifest_dir),
+        stores=tuple(fields.get("stores", ())),
+    )
 
 
 def _track(track: dict[str, Any] | None, manifest_dir: Path) -> TrackSpec | None:

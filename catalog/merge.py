@@ -59,11 +59,11 @@ def merged_diagnostics(documents: Sequence[ParsedDocument]) -> Iterator[Diagnost
         for index, image in enumerate(images if isinstance(images, list) else []):
             if isinstance(image, dict):
                 fields = merged_fields(defaults, image)
-                yield from _image_diagnostics(document, ("images", index), fields)
+                yield from image_diagnostics(document, ("images", index), fields)
                 yield from version_diagnostics(document, ("images", index), image, fields)
 
 
-def _image_diagnostics(
+def image_diagnostics(
     document: ParsedDocument, path: tuple[str | int, ...], fields: dict[str, Any]
 ) -> Iterator[Diagnostic]:
     state = fields["state"]

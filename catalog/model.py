@@ -305,10 +305,25 @@ class DesiredImage:
 
 
 @dataclass(frozen=True)
+class CatalogTarget:
+    """A target the manifests name: the clouds.yaml entry ``cloud`` (in ``region``, else the
+    entry's own), and ``images``, the catalog's images as this target gets them (its overrides
+    applied): the same names in the same order as the catalog's."""
+
+    name: str
+    cloud: str
+    region: str | None
+    images: tuple[DesiredImage, ...]
+    position: Position | None = None
+
+
+@dataclass(frozen=True)
 class Catalog:
     """A whole validated catalog: image names are unique; ``digest`` hashes the manifests' bytes.
 
     With ``prune`` the catalog's managed images that no manifest names any more are deleted.
+    ``targets`` are where it goes when the manifests say (names unique); none: the one cloud
+    the run is given.
     """
 
     name: str
@@ -316,6 +331,11 @@ class Catalog:
     files: tuple[Path, ...]
     digest: str
     prune: bool = False
+    targets: tuple[CatalogTarget, ...] = ()
+
+    def for_target(self, target: CatalogTarget) -> Catalog:
+        """The catalog as ``target`` gets it: its images, no further targets."""
+        return Catalog(self.name, target.images, self.files, self.digest, self.prune)
 
     @property
     def marker(self) -> str:

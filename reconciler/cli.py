@@ -7,14 +7,13 @@ traceback logged).
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import sys
 import tempfile
 import traceback
 import warnings
-from dataclasses import replace
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,21 +22,22 @@ import click
 from catalog.diagnostics import ManifestInvalid, diagnostics_as_json, one_line
 from catalog.errors import GlanceCatalogError
 from catalog.load import check_catalog, load_catalog
-from catalog.model import Catalog, ImageSource, Visibility
+from catalog.model import Catalog
 from catalog.secrets import redact_text
 from reconciler.options import (
     RunSettings,
-    cloud_option,
+    TargetChoice,
     paths_argument,
     prune_option,
     recursive_option,
     run_options,
+    target_options,
 )
+from reconciler.targets import Target, TargetPlan, combined_exit, select_targets
 
 if TYPE_CHECKING:
-    from reconciler.executor import ActionResult
-    from reconciler.gateway import GlanceGateway
-    from reconciler.observed import Snapshot
+    from reconciler.executor import ActionResult, ProgressFactory
+    from reconciler.fleet import Fleet
     from reconciler.plan import Plan
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_BUG = 0, 1, 2, 3
@@ -52,115 +52,60 @@ def _style(text: str, colour: str) -> str:
     return click.style(text, fg=colour)
 
 
-def _select_cloud(cloud: str | None) -> str:
-    if not cloud:
-        raise GlanceCatalogError(
-            "no cloud selected: pass --cloud NAME or set OS_CLOUD (a clouds.yaml entry)"
-        )
-    return cloud
+def _selected(catalog: Catalog, choice: TargetChoice) -> tuple[tuple[Target, Catalog], ...]:
+    return select_targets(catalog, choice.clouds, choice.names, os.environ.get("OS_CLOUD"))
 
 
-def _observe(catalog: Catalog, gateway: GlanceGateway) -> Snapshot:
-    projects = {
-        member.project
-        for image in catalog.images
-        if image.visibility is Visibility.SHARED
-        for member in image.members
-    }
-    # Members of unmanaged namesakes too: adopt converges them in the same run.
-    names = {image.name for image in catalog.images}
-    ids = {image.image_id for image in catalog.images if image.image_id}
-    stores = any(image.stores for image in catalog.images)
-    return gateway.snapshot(catalog.marker, projects, names, ids, stores=stores)
+def _over_targets(catalog: Catalog, selected: Sequence[object]) -> bool:
+    """A run over targets reports (and saves) per target; one over one cloud as it always did."""
+    return bool(catalog.targets) or len(selected) > 1
 
 
-def _gateway(cloud: str, settings: RunSettings) -> GlanceGateway:
-    # Imported here: validate needs neither openstack nor the planner, and starts faster.
-    from reconciler.gateway import GlanceGateway
-
-    return GlanceGateway(
-        cloud,
-        concurrency=settings.parallel,
-        timeout=settings.timeout,
-        import_timeout=settings.import_timeout,
-    )
+def _single(entry: TargetPlan) -> Plan:
+    if entry.plan is None:
+        raise GlanceCatalogError(*entry.error)
+    return entry.plan
 
 
-def _plan(
-    catalog: Catalog, cloud: str, prune: bool, settings: RunSettings
-) -> tuple[Plan, GlanceGateway]:
-    """The plan for the cloud as it is now, with what preflight found as conflicts."""
-    from reconciler.planner import make_plan
-    from reconciler.preflight import preflight
-    from reconciler.resolve import resolve_sources
-
-    catalog = resolve_sources(catalog, settings)
-    gateway = _gateway(cloud, settings)
-    planned = make_plan(
-        catalog, _observe(catalog, gateway), prune=prune, stuck_after=settings.stuck_after
-    )
-    return preflight(planned, catalog, gateway, settings.parallel), gateway
+def _save(out: Path, text: str) -> None:
+    try:
+        out.write_text(redact_text(text), encoding="utf-8")
+    except OSError as error:
+        raise GlanceCatalogError(f"{out}: cannot save the plan: {error.strerror}") from error
 
 
-def _saved_plan(path: Path, cloud: str | None, settings: RunSettings) -> tuple[Plan, GlanceGateway]:
-    """A plan saved by ``plan -o``, checked against the manifests and the cloud as they are
-    now: a plan made from anything else is stale and refused."""
-    from reconciler.checksum_source import stale_checksums
-    from reconciler.plan import Plan
-    from reconciler.planner import observed_fingerprint
-    from reconciler.preflight import preflight
-    from reconciler.resolve import resolve_sources
+def _saved_fleet(path: Path, choice: TargetChoice, settings: RunSettings) -> tuple[Fleet, bool]:
+    """A plan saved by ``plan -o``, each target's checked against the manifests and the
+    cloud as they are now (a plan made from anything else is stale and refused); and whether
+    it is a plan over targets."""
+    from reconciler.fleet import Fleet, check_saved_fleet
+    from reconciler.plan_set import PlanSet, read_saved
+    from reconciler.runs import check_saved_plan, load_saved_catalog
 
     try:
-        saved = Plan.from_json(path.read_text(encoding="utf-8"))
+        saved = read_saved(path.read_text(encoding="utf-8"))
     except OSError as error:
         raise GlanceCatalogError(f"{path}: cannot read the plan: {error.strerror}") from error
     except UnicodeDecodeError as error:
         raise GlanceCatalogError(f"{path}: not a glance-catalog plan file (not UTF-8)") from error
     except GlanceCatalogError as error:
         raise GlanceCatalogError(*(f"{path}: {line}" for line in error.lines)) from error
-    if cloud and cloud != saved.cloud:
+    if isinstance(saved, PlanSet):
+        return check_saved_fleet(saved, str(path), choice.clouds, choice.names, settings), True
+    if choice.names:
         raise GlanceCatalogError(
-            f"{path}: the plan was made for cloud '{saved.cloud}', not '{cloud}'; nothing was "
-            "changed"
+            f"{path}: the plan was made for one cloud, '{saved.cloud}'; --target chooses "
+            "among a plan's targets"
         )
-    catalog = load_catalog(tuple(Path(manifest) for manifest in saved.manifests))
-    if catalog.digest != saved.catalog_digest:
+    if choice.clouds and choice.clouds != (saved.cloud,):
         raise GlanceCatalogError(
-            f"{path}: plan is stale: the manifests changed since it was made; re-run plan "
-            "(nothing was changed)"
+            f"{path}: the plan was made for cloud '{saved.cloud}', not "
+            f"'{', '.join(choice.clouds)}'; nothing was changed"
         )
-    catalog = resolve_sources(catalog, settings)
-    if stale := [f"{path}: plan is stale: {why}" for why in stale_checksums(saved, catalog)]:
-        raise GlanceCatalogError(*stale)
-    gateway = _gateway(saved.cloud, settings)
-    if observed_fingerprint(catalog, _observe(catalog, gateway)) != saved.observed_fingerprint:
-        raise GlanceCatalogError(
-            f"{path}: plan is stale: the images in cloud '{saved.cloud}' changed since it was "
-            "made; re-run plan (nothing was changed)"
-        )
-    # Sources come from the manifests (unchanged, as the digest shows), not from the file:
-    # the file holds them redacted.
-    actions = tuple(
-        replace(action, source=_manifest_source(catalog, action.image, action.version))
-        if action.source is not None
-        else action
-        for action in saved.actions
-    )
-    return preflight(replace(saved, actions=actions), catalog, gateway, settings.parallel), gateway
-
-
-def _manifest_source(catalog: Catalog, image: str, version: str | None) -> ImageSource:
-    desired = catalog.image(image)
-    source = desired.source if desired is not None else None
-    if desired is not None and version is not None:
-        source = next((v.source for v in desired.versions if v.version == version), None)
-    if source is None:
-        raise GlanceCatalogError(
-            f"image '{image}': the saved plan reads a source the manifests do not give; "
-            "re-run plan (nothing was changed)"
-        )
-    return source
+    target = Target(saved.cloud, saved.cloud)
+    catalog = load_saved_catalog(saved, str(path))
+    checked, gateway = check_saved_plan(saved, catalog, target, str(path), settings)
+    return Fleet([TargetPlan(target, checked)], {target.name: gateway}), False
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -201,7 +146,7 @@ def validate(paths: tuple[Path, ...], recursive: bool, output_format: str) -> in
 @cli.command()
 @paths_argument
 @recursive_option
-@cloud_option
+@target_options
 @prune_option
 @run_options
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
@@ -220,7 +165,7 @@ def validate(paths: tuple[Path, ...], recursive: bool, output_format: str) -> in
 def plan(
     paths: tuple[Path, ...],
     recursive: bool,
-    cloud: str | None,
+    choice: TargetChoice,
     prune: bool,
     settings: RunSettings,
     as_json: bool,
@@ -228,18 +173,33 @@ def plan(
     detailed_exitcode: bool,
 ) -> int:
     """Show what apply would change in Glance, without changing anything."""
+    from reconciler.fleet import plan_fleet
+    from reconciler.plan_set import PlanSet
     from reconciler.render import render_plan
+    from reconciler.render_targets import render_target_plans
 
     catalog = load_catalog(paths, recursive=recursive)
-    the_plan, _ = _plan(catalog, _select_cloud(cloud), prune, settings)
+    selected = _selected(catalog, choice)
+    with plan_fleet(selected, prune, settings, choice.parallel) as fleet:
+        entries = fleet.plans
+    if _over_targets(catalog, selected):
+        plan_set = PlanSet(catalog.name, tuple(entries))
+        echo(plan_set.to_json() if as_json else render_target_plans(entries, _style), nl=False)
+        if out is not None and plan_set.complete:
+            _save(out, plan_set.to_json())
+            if not as_json:
+                echo(f"Saved the plan to {out}; apply it with: glance-catalog apply {out}")
+        elif out is not None:
+            echo(f"The plan was not saved to {out}: a target failed.", err=True)
+        changed = [entry.plan is not None and entry.plan.has_changes for entry in entries]
+        code = combined_exit([entry.failed for entry in entries], changed)
+        return code if detailed_exitcode or code != EXIT_CHANGES else EXIT_OK
+    the_plan = _single(entries[0])
     echo(the_plan.to_json() if as_json else render_plan(the_plan, _style), nl=False)
     if the_plan.conflicts:
         return EXIT_ERROR
     if out is not None:
-        try:
-            out.write_text(redact_text(the_plan.to_json()), encoding="utf-8")
-        except OSError as error:
-            raise GlanceCatalogError(f"{out}: cannot save the plan: {error.strerror}") from error
+        _save(out, the_plan.to_json())
         if not as_json:
             echo(f"Saved the plan to {out}; apply it with: glance-catalog apply {out}")
     return EXIT_CHANGES if detailed_exitcode and the_plan.has_changes else EXIT_OK
@@ -248,7 +208,7 @@ def plan(
 @cli.command()
 @paths_argument
 @recursive_option
-@cloud_option
+@target_options
 @prune_option
 @click.option(
     "--max-delete",
@@ -256,7 +216,7 @@ def plan(
     default=5,
     show_default=True,
     metavar="N",
-    help="Refuse to apply a plan that deletes more than N images.",
+    help="Refuse to apply a plan that deletes more than N images (in each target).",
 )
 @run_options
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
@@ -266,7 +226,7 @@ def plan(
 def apply(
     paths: tuple[Path, ...],
     recursive: bool,
-    cloud: str | None,
+    choice: TargetChoice,
     prune: bool,
     max_delete: int,
     settings: RunSettings,
@@ -274,9 +234,7 @@ def apply(
     quiet: bool,
 ) -> int:
     """Change Glance to match the manifests, or apply a plan saved with plan -o FILE.json."""
-    from reconciler.console import ApplyConsole
-    from reconciler.executor import apply_plan, check_applicable
-    from reconciler.render import render_failures, render_plan, render_report, render_result
+    from reconciler.fleet import plan_fleet
 
     saved = len(paths) == 1 and paths[0].suffix == ".json"
     if saved:
@@ -284,39 +242,56 @@ def apply(
             raise GlanceCatalogError(
                 "--prune and --recursive belong to plan; a saved plan is applied as it is"
             )
-        the_plan, gateway = _saved_plan(paths[0], cloud, settings)
+        fleet, over_targets = _saved_fleet(paths[0], choice, settings)
     else:
         catalog = load_catalog(paths, recursive=recursive)
-        the_plan, gateway = _plan(catalog, _select_cloud(cloud), prune, settings)
-    asking = not auto_approve and not saved
+        selected = _selected(catalog, choice)
+        fleet = plan_fleet(selected, prune, settings, choice.parallel)
+        over_targets = _over_targets(catalog, selected)
+    with fleet:
+        # A saved plan was reviewed when it was made, as with terraform apply PLANFILE.
+        asking = not auto_approve and not saved
+        if over_targets:
+            return _apply_targets(fleet, max_delete, settings, choice, asking=asking, quiet=quiet)
+        return _apply_one(fleet, max_delete, settings, asking=asking, quiet=quiet)
+
+
+def _confirm() -> None:
+    if not sys.stdin.isatty():
+        raise GlanceCatalogError(
+            "refusing to apply: standard input is not a terminal; pass --auto-approve"
+        )
+    answer = click.prompt(
+        "Apply these changes? Only 'yes' is accepted", default="", show_default=False
+    )
+    if answer.strip() != "yes":
+        raise GlanceCatalogError("apply cancelled; nothing was changed")
+
+
+def _apply_one(
+    fleet: Fleet, max_delete: int, settings: RunSettings, *, asking: bool, quiet: bool
+) -> int:
+    from reconciler.console import ApplyConsole
+    from reconciler.executor import apply_plan, check_applicable
+    from reconciler.render import render_failures, render_plan, render_report, render_result
+
+    entry = fleet.plans[0]
+    the_plan = _single(entry)
     if not quiet or the_plan.conflicts or asking:
         echo(render_plan(the_plan, _style), nl=False)
     check_applicable(the_plan, max_delete)
     if not the_plan.has_changes:
         return EXIT_OK
-    # A saved plan was reviewed when it was made, as with terraform apply PLANFILE.
     if asking:
-        if not sys.stdin.isatty():
-            raise GlanceCatalogError(
-                "refusing to apply: standard input is not a terminal; pass --auto-approve"
-            )
-        answer = click.prompt(
-            "Apply these changes? Only 'yes' is accepted", default="", show_default=False
-        )
-        if answer.strip() != "yes":
-            raise GlanceCatalogError("apply cancelled; nothing was changed")
-
-    with (
-        ApplyConsole(terminal=sys.stdout.isatty(), quiet=quiet) as console,
-        contextlib.closing(gateway),
-    ):
+        _confirm()
+    with ApplyConsole(terminal=sys.stdout.isatty(), quiet=quiet) as console:
 
         def report(result: ActionResult) -> None:
             console.line(render_result(result, _style))
 
         outcome = apply_plan(
             the_plan,
-            gateway,
+            fleet.gateways[entry.target.name],
             on_result=report,
             max_delete=max_delete,
             parallel=settings.parallel,
@@ -328,26 +303,70 @@ def apply(
     return EXIT_OK if outcome.ok else EXIT_ERROR
 
 
+def _apply_targets(
+    fleet: Fleet,
+    max_delete: int,
+    settings: RunSettings,
+    choice: TargetChoice,
+    *,
+    asking: bool,
+    quiet: bool,
+) -> int:
+    from reconciler.console import ApplyConsole
+    from reconciler.fleet import apply_fleet
+    from reconciler.render import render_result
+    from reconciler.render_targets import render_target_applies, render_target_plans
+
+    entries = fleet.plans
+    if not quiet or asking or any(entry.failed for entry in entries):
+        echo(render_target_plans(entries, _style), nl=False)
+    if not any(entry.plan is not None and entry.plan.has_changes for entry in entries):
+        return combined_exit([entry.failed for entry in entries], [])
+    if asking:
+        _confirm()
+    with ApplyConsole(terminal=sys.stdout.isatty(), quiet=quiet) as console:
+
+        def report(target: Target, result: ActionResult) -> None:
+            console.line(f"[{target.name}] {render_result(result, _style)}")
+
+        def progress(target: Target) -> ProgressFactory:
+            return lambda image: console.upload_progress(f"[{target.name}] {image}")
+
+        applies = apply_fleet(fleet, max_delete, settings, report, progress, choice.parallel)
+    echo(render_target_applies(applies, _style), nl=False)
+    return combined_exit([entry.failed for entry in applies], [])
+
+
 @cli.command()
 @paths_argument
 @recursive_option
-@cloud_option
+@target_options
 @prune_option
 @run_options
 @click.option("--json", "as_json", is_flag=True, help="Print the drift report as JSON.")
 def drift(
     paths: tuple[Path, ...],
     recursive: bool,
-    cloud: str | None,
+    choice: TargetChoice,
     prune: bool,
     settings: RunSettings,
     as_json: bool,
 ) -> int:
     """Check whether Glance matches the manifests: exit 0 in sync, 2 drifted, 1 error."""
+    from reconciler.fleet import plan_fleet
     from reconciler.render import drift_report, render_drift
+    from reconciler.render_targets import render_target_drift, target_drift_json
 
     catalog = load_catalog(paths, recursive=recursive)
-    the_plan, _ = _plan(catalog, _select_cloud(cloud), prune, settings)
+    selected = _selected(catalog, choice)
+    with plan_fleet(selected, prune, settings, choice.parallel) as fleet:
+        entries = fleet.plans
+    if _over_targets(catalog, selected):
+        text = target_drift_json(catalog.name, entries) if as_json else None
+        echo(text or render_target_drift(entries, _style), nl=False)
+        changed = [entry.plan is not None and entry.plan.has_changes for entry in entries]
+        return combined_exit([entry.failed for entry in entries], changed)
+    the_plan = _single(entries[0])
     echo(drift_report(the_plan) if as_json else render_drift(the_plan, _style), nl=False)
     if the_plan.conflicts:
         return EXIT_ERROR

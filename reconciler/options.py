@@ -16,10 +16,59 @@ recursive_option = click.option(
 )
 cloud_option = click.option(
     "--cloud",
-    envvar="OS_CLOUD",
+    "clouds",
+    multiple=True,
     metavar="NAME",
-    help="clouds.yaml entry to use (default: $OS_CLOUD).",
+    help="clouds.yaml entry to use; repeat for several (default: the manifest's targets, "
+    "else $OS_CLOUD). With targets: only those going to NAME.",
 )
+
+
+@dataclass(frozen=True)
+class TargetChoice:
+    """Which targets a run goes to (--cloud, --target) and how many are worked on at a time."""
+
+    clouds: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+    parallel: int = 4
+
+
+def target_options(command: Callable[..., int]) -> Callable[..., int]:
+    """Adds --cloud, --target and --parallel-targets, passed as one ``choice: TargetChoice``
+    argument."""
+
+    @functools.wraps(command)
+    def wrapper(
+        *args: Any,
+        clouds: tuple[str, ...],
+        target_names: tuple[str, ...],
+        parallel_targets: int,
+        **kwargs: Any,
+    ) -> int:
+        choice = TargetChoice(clouds, target_names, parallel_targets)
+        return command(*args, choice=choice, **kwargs)
+
+    options = [
+        cloud_option,
+        click.option(
+            "--target",
+            "target_names",
+            multiple=True,
+            metavar="NAME",
+            help="Only this target of the manifest's targets; repeat for several.",
+        ),
+        click.option(
+            "--parallel-targets",
+            type=click.IntRange(1, 16),
+            default=TargetChoice.parallel,
+            show_default=True,
+            metavar="N",
+            help="Work on up to N targets at a time.",
+        ),
+    ]
+    for option in reversed(options):
+        wrapper = option(wrapper)
+    return wrapper
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from reconciler.executor import ApplyReport
-from reconciler.plan import Plan
+from catalog.errors import GlanceCatalogError
+from catalog.model import Catalog
+
+if TYPE_CHECKING:
+    from reconciler.executor import ApplyReport
+    from reconciler.plan import Plan
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,14 @@ class Target:
         """How reports name the target: its name, with cloud and region when they differ."""
         where = self.cloud if self.region is None else f"{self.cloud}, region {self.region}"
         return self.name if where == self.name else f"{self.name} ({where})"
+
+    @property
+    def described(self) -> str:
+        """How messages name the target: ``cloud 'NAME'`` for a plain cloud."""
+        if self.region is None and self.cloud == self.name:
+            return f"cloud '{self.cloud}'"
+        region = f", region {self.region}" if self.region else ""
+        return f"target '{self.name}' (cloud '{self.cloud}'{region})"
 
 
 @dataclass(frozen=True)
@@ -67,3 +80,48 @@ def combined_exit(failed: Sequence[bool], changed: Sequence[bool]) -> int:
     if any(failed):
         return EXIT_ERROR
     return EXIT_CHANGES if any(changed) else EXIT_OK
+
+
+def select_targets(
+    catalog: Catalog,
+    clouds: Sequence[str],
+    names: Sequence[str],
+    default_cloud: str | None,
+) -> tuple[tuple[Target, Catalog], ...]:
+    """The targets a run goes to, each with the catalog as it gets it.
+
+    A catalog with ``targets:`` goes to every one of them, or to those ``names`` (--target)
+    names and, with ``clouds`` (--cloud), to those going to one of those clouds. A catalog
+    without goes to each of ``clouds``, else to ``default_cloud`` ($OS_CLOUD): one target per
+    cloud, named after it. Anything else is an error that names the way out."""
+    if not catalog.targets:
+        if names:
+            raise GlanceCatalogError(
+                f"--target {names[0]}: catalog '{catalog.name}' declares no targets; choose "
+                "clouds with --cloud, or add targets: to the manifest"
+            )
+        chosen = list(dict.fromkeys(clouds)) or ([default_cloud] if default_cloud else [])
+        if not chosen:
+            raise GlanceCatalogError(
+                "no cloud selected: pass --cloud NAME or set OS_CLOUD (a clouds.yaml entry)"
+            )
+        return tuple((Target(cloud, cloud), catalog) for cloud in chosen)
+    declared = {target.name: target for target in catalog.targets}
+    for name in names:
+        if name not in declared:
+            raise GlanceCatalogError(
+                f"--target {name}: catalog '{catalog.name}' has no such target (it has "
+                f"{', '.join(declared)})"
+            )
+    going = {target.cloud for target in catalog.targets}
+    for cloud in clouds:
+        if cloud not in going:
+            raise GlanceCatalogError(
+                f"--cloud {cloud}: no target of catalog '{catalog.name}' goes to that cloud "
+                f"(they go to {', '.join(sorted(going))}); use --target to choose targets"
+            )
+    return tuple(
+        (Target(target.name, target.cloud, target.region), catalog.for_target(target))
+        for target in catalog.targets
+        if (not names or target.name in names) and (not clouds or target.cloud in clouds)
+    )

@@ -1,0 +1,153 @@
+"""A run over targets: each planned (or its saved plan checked) and applied on its own, up to
+a bound at a time; one target failing never stops the others. Errors a target meets are its
+result, not the run's: the caller reports every target and combines the exit codes."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypeVar
+
+from catalog.errors import GlanceCatalogError
+from catalog.model import Catalog
+from reconciler.options import RunSettings
+from reconciler.runs import check_saved_plan, load_saved_catalog, plan_target
+from reconciler.targets import Target, TargetApply, TargetPlan, select_targets
+
+if TYPE_CHECKING:
+    from reconciler.executor import ActionResult, ProgressFactory
+    from reconciler.gateway import GlanceGateway
+    from reconciler.plan_set import PlanSet
+
+DEFAULT_PARALLEL_TARGETS = 4
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+
+@dataclass
+class Fleet:
+    """The targets of a run with their plans, and the open gateway of each planned one (closed
+    by ``close``, or leaving the ``with`` block)."""
+
+    plans: list[TargetPlan]
+    gateways: dict[str, GlanceGateway] = field(default_factory=dict)
+
+    def __enter__(self) -> Fleet:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for gateway in self.gateways.values():
+            gateway.close()
+        self.gateways.clear()
+
+
+def _each(items: Sequence[Item], run: Callable[[Item], Result], bound: int) -> list[Result]:
+    """``run`` over ``items``, up to ``bound`` at a time; results in the items' order."""
+    if len(items) == 1:
+        return [run(items[0])]
+    with ThreadPoolExecutor(max_workers=max(1, bound), thread_name_prefix="target") as pool:
+        return list(pool.map(run, items))
+
+
+def plan_fleet(
+    selected: Sequence[tuple[Target, Catalog]],
+    prune: bool,
+    settings: RunSettings,
+    bound: int = DEFAULT_PARALLEL_TARGETS,
+) -> Fleet:
+    """Every target's plan as its cloud is now; a target that cannot be planned carries its
+    error lines instead."""
+    fleet = Fleet([])
+    lock = threading.Lock()
+
+    def one(item: tuple[Target, Catalog]) -> TargetPlan:
+        target, catalog = item
+        try:
+            plan, gateway = plan_target(catalog, target, prune, settings)
+        except GlanceCatalogError as error:
+            return TargetPlan(target, error=error.lines)
+        with lock:
+            fleet.gateways[target.name] = gateway
+        return TargetPlan(target, plan)
+
+    fleet.plans = _each(selected, one, bound)
+    return fleet
+
+
+def check_saved_fleet(
+    saved: PlanSet,
+    where: str,
+    clouds: Sequence[str],
+    names: Sequence[str],
+    settings: RunSettings,
+    bound: int = DEFAULT_PARALLEL_TARGETS,
+) -> Fleet:
+    """Every target of a saved plan set (or the chosen ones), each checked against the
+    manifests and its cloud as they are now; a stale target carries its error lines."""
+    first = saved.entries[0].plan
+    assert first is not None  # a plan set read from a file has every plan
+    catalog = load_saved_catalog(first, where)
+    chosen = {target.name for target, _ in select_targets(catalog, clouds, names, None)}
+    as_targets = {target.name: target for target in catalog.targets}
+    fleet = Fleet([])
+    lock = threading.Lock()
+
+    def one(entry: TargetPlan) -> TargetPlan:
+        target, plan = entry.target, entry.plan
+        assert plan is not None
+        spec = as_targets.get(target.name)
+        try:
+            if spec is None or (spec.cloud, spec.region) != (target.cloud, target.region):
+                raise GlanceCatalogError(
+                    f"{where}: plan is stale: the manifests no longer send the catalog to "
+                    f"{target.described}; re-run plan (nothing was changed)"
+                )
+            checked, gateway = check_saved_plan(
+                plan, catalog.for_target(spec), target, where, settings
+            )
+        except GlanceCatalogError as error:
+            return TargetPlan(target, error=error.lines)
+        with lock:
+            fleet.gateways[target.name] = gateway
+        return TargetPlan(target, checked)
+
+    fleet.plans = _each([e for e in saved.entries if e.target.name in chosen], one, bound)
+    return fleet
+
+
+def apply_fleet(
+    fleet: Fleet,
+    max_delete: int,
+    settings: RunSettings,
+    on_result: Callable[[Target, ActionResult], None],
+    progress: Callable[[Target], ProgressFactory | None],
+    bound: int = DEFAULT_PARALLEL_TARGETS,
+) -> list[TargetApply]:
+    """Apply every planned target's plan; one refused (conflicts, too many deletes) or
+    failing is reported as such while the others go on."""
+    from reconciler.executor import apply_plan, check_applicable
+
+    def one(entry: TargetPlan) -> TargetApply:
+        target, plan = entry.target, entry.plan
+        if plan is None:
+            return TargetApply(target, error=entry.error)
+        try:
+            check_applicable(plan, max_delete)
+        except GlanceCatalogError as error:
+            return TargetApply(target, plan, error=error.lines)
+        report = apply_plan(
+            plan,
+            fleet.gateways[target.name],
+            on_result=lambda result: on_result(target, result),
+            max_delete=max_delete,
+            parallel=settings.parallel,
+            progress=progress(target),
+        )
+        return TargetApply(target, plan, report)
+
+    return _each(fleet.plans, one, bound)

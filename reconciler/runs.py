@@ -1,0 +1,129 @@
+"""One target's part of a run: its gateway, its plan as the cloud is now, and a saved plan
+checked against the manifests and the cloud before it is applied."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from catalog.errors import GlanceCatalogError
+from catalog.load import load_catalog
+from catalog.model import Catalog, ImageSource, Visibility
+from reconciler.options import RunSettings
+from reconciler.targets import Target
+
+if TYPE_CHECKING:
+    from reconciler.gateway import GlanceGateway
+    from reconciler.observed import Snapshot
+    from reconciler.plan import Plan
+
+
+def observe(catalog: Catalog, gateway: GlanceGateway) -> Snapshot:
+    """What the catalog's plan depends on in Glance, read in one snapshot."""
+    projects = {
+        member.project
+        for image in catalog.images
+        if image.visibility is Visibility.SHARED
+        for member in image.members
+    }
+    # Members of unmanaged namesakes too: adopt converges them in the same run.
+    names = {image.name for image in catalog.images}
+    ids = {image.image_id for image in catalog.images if image.image_id}
+    stores = any(image.stores for image in catalog.images)
+    return gateway.snapshot(catalog.marker, projects, names, ids, stores=stores)
+
+
+def open_gateway(target: Target, settings: RunSettings) -> GlanceGateway:
+    """An authenticated gateway to the target's Glance."""
+    # Imported here: validate needs neither openstack nor the planner, and starts faster.
+    from reconciler.gateway import GlanceGateway
+
+    return GlanceGateway(
+        target.cloud,
+        region=target.region,
+        concurrency=settings.parallel,
+        timeout=settings.timeout,
+        import_timeout=settings.import_timeout,
+    )
+
+
+def plan_target(
+    catalog: Catalog, target: Target, prune: bool, settings: RunSettings
+) -> tuple[Plan, GlanceGateway]:
+    """The plan for the target as it is now, with what preflight found as conflicts; the
+    caller closes the gateway."""
+    from reconciler.planner import make_plan
+    from reconciler.preflight import preflight
+    from reconciler.resolve import resolve_sources
+
+    catalog = resolve_sources(catalog, settings)
+    gateway = open_gateway(target, settings)
+    try:
+        planned = make_plan(
+            catalog, observe(catalog, gateway), prune=prune, stuck_after=settings.stuck_after
+        )
+        return preflight(planned, catalog, gateway, settings.parallel), gateway
+    except BaseException:
+        gateway.close()
+        raise
+
+
+def load_saved_catalog(saved: Plan, where: str) -> Catalog:
+    """The catalog of the manifests a saved plan was made from, refused when they changed."""
+    catalog = load_catalog(tuple(Path(manifest) for manifest in saved.manifests))
+    if catalog.digest != saved.catalog_digest:
+        raise GlanceCatalogError(
+            f"{where}: plan is stale: the manifests changed since it was made; re-run plan "
+            "(nothing was changed)"
+        )
+    return catalog
+
+
+def check_saved_plan(
+    saved: Plan, catalog: Catalog, target: Target, where: str, settings: RunSettings
+) -> tuple[Plan, GlanceGateway]:
+    """``saved`` (made for ``target`` from ``catalog``, as the target gets it) checked against
+    the cloud as it is now, with the manifests' sources in its actions; a plan made from
+    anything else is stale and refused. The caller closes the gateway."""
+    from reconciler.checksum_source import stale_checksums
+    from reconciler.planner import observed_fingerprint
+    from reconciler.preflight import preflight
+    from reconciler.resolve import resolve_sources
+
+    catalog = resolve_sources(catalog, settings)
+    if stale := [f"{where}: plan is stale: {why}" for why in stale_checksums(saved, catalog)]:
+        raise GlanceCatalogError(*stale)
+    gateway = open_gateway(target, settings)
+    try:
+        if observed_fingerprint(catalog, observe(catalog, gateway)) != saved.observed_fingerprint:
+            raise GlanceCatalogError(
+                f"{where}: plan is stale: the images in {target.described} changed since it was "
+                "made; re-run plan (nothing was changed)"
+            )
+        # Sources come from the manifests (unchanged, as the digest shows), not from the
+        # file: the file holds them redacted.
+        actions = tuple(
+            replace(action, source=_manifest_source(catalog, action.image, action.version))
+            if action.source is not None
+            else action
+            for action in saved.actions
+        )
+        checked = preflight(replace(saved, actions=actions), catalog, gateway, settings.parallel)
+        return checked, gateway
+    except BaseException:
+        gateway.close()
+        raise
+
+
+def _manifest_source(catalog: Catalog, image: str, version: str | None) -> ImageSource:
+    desired = catalog.image(image)
+    source = desired.source if desired is not None else None
+    if desired is not None and version is not None:
+        source = next((v.source for v in desired.versions if v.version == version), None)
+    if source is None:
+        raise GlanceCatalogError(
+            f"image '{image}': the saved plan reads a source the manifests do not give; "
+            "re-run plan (nothing was changed)"
+        )
+    return source

@@ -1,0 +1,166 @@
+"""Runs over several targets against the real local Glance: two projects (clouds local-a and
+local-b) as two targets, each with its own overrides, planned, applied and checked per target."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.functional.support import GlanceProbe, make_disk, run_cli, sha256_of, write_manifest
+from tests.localcloud import LocalCloud
+
+
+@pytest.fixture
+def fleet_catalog(local_cloud: LocalCloud) -> Iterator[str]:
+    """A catalog name unique to one test; its images are deleted from both projects after."""
+    name = f"t-{uuid.uuid4().hex[:8]}"
+    yield name
+    for cloud in ("local-a", "local-b"):
+        GlanceProbe(cloud).delete_tagged(f"glance-catalog:{name}")
+
+
+def fleet_manifest(folder: Path, catalog: str, extra_target: str = "") -> Path:
+    make_disk(folder / "d.raw", 64 * 1024, 5)
+    checksum = sha256_of(folder / "d.raw")
+    return write_manifest(
+        folder,
+        f"""
+        version: 1
+        catalog: {catalog}
+        defaults: {{disk_format: raw}}
+        targets:
+          - {{name: a, cloud: local-a}}
+          - name: b
+            cloud: local-b
+            overrides: {{min_ram: 256, properties: {{site: b}}}}
+            images:
+              {catalog}-tools: {{hidden: true}}
+        {extra_target}
+        images:
+          - name: {catalog}-base
+            source: {{file: d.raw, checksum: "{checksum}"}}
+            properties: {{os_distro: debian, site: default}}
+          - name: {catalog}-tools
+            min_ram: 64
+        """,
+    )
+
+
+def test_each_target_gets_the_catalog_with_its_overrides_and_converges(
+    tmp_path: Path, fleet_catalog: str
+) -> None:
+    manifest = fleet_manifest(tmp_path, fleet_catalog)
+    planned = run_cli("plan", str(manifest), "--detailed-exitcode")
+    assert planned.code == 2, planned.output
+    assert "== Target a (local-a) ==" in planned.stdout
+    assert "== Target b (local-b) ==" in planned.stdout
+    assert "2 targets: 2 with changes (a, b), none failed." in planned.stdout
+
+    applied = run_cli("apply", str(manifest), "--auto-approve")
+    assert applied.code == 0, applied.output
+    assert "2 targets: 2 applied, none failed." in applied.stdout
+    a, b = GlanceProbe("local-a"), GlanceProbe("local-b")
+    base_a, base_b = a.only(f"{fleet_catalog}-base"), b.only(f"{fleet_catalog}-base")
+    assert (base_a["min_ram"], base_a["site"], base_a["status"]) == (0, "default", "active")
+    assert (base_b["min_ram"], base_b["site"], base_b["os_distro"]) == (256, "b", "debian")
+    assert base_a["owner"] != base_b["owner"]
+    tools_a, tools_b = a.only(f"{fleet_catalog}-tools"), b.only(f"{fleet_catalog}-tools")
+    assert (tools_a["min_ram"], tools_a["os_hidden"]) == (64, False)
+    assert (tools_b["min_ram"], tools_b["os_hidden"]) == (256, True)
+
+    replan = run_cli("plan", str(manifest), "--detailed-exitcode")
+    assert replan.code == 0, replan.output
+    drift = run_cli("drift", str(manifest))
+    assert drift.code == 0, drift.output
+
+    # Drift in one target alone: the run exits 2, and says which.
+    b.patch(base_b["id"], [{"op": "replace", "path": "/min_disk", "value": 4}])
+    drift = run_cli("drift", str(manifest), "--json")
+    assert drift.code == 2, drift.output
+    document = json.loads(drift.stdout)
+    by_target = {entry["target"]["name"]: entry for entry in document["targets"]}
+    assert document["in_sync"] is False
+    assert by_target["a"]["drift"]["in_sync"] is True
+    assert by_target["b"]["drift"]["drifted_images"] == 1
+
+
+def test_a_failing_target_does_not_stop_the_others(tmp_path: Path, fleet_catalog: str) -> None:
+    manifest = fleet_manifest(tmp_path, fleet_catalog, "  - {name: gone, cloud: no-such-cloud}")
+    applied = run_cli("apply", str(manifest), "--auto-approve")
+    assert applied.code == 1, applied.output
+    assert "== Target gone (no-such-cloud) ==" in applied.stdout
+    assert "cloud 'no-such-cloud'" in applied.stdout
+    assert "3 targets: 2 applied, 1 failed (gone)." in applied.stdout
+    assert GlanceProbe("local-a").only(f"{fleet_catalog}-base")["status"] == "active"
+    assert GlanceProbe("local-b").only(f"{fleet_catalog}-base")["status"] == "active"
+
+
+def test_target_and_cloud_choose_among_the_targets(tmp_path: Path, fleet_catalog: str) -> None:
+    manifest = fleet_manifest(tmp_path, fleet_catalog)
+    only_b = run_cli("apply", str(manifest), "--target", "b", "--auto-approve")
+    assert only_b.code == 0, only_b.output
+    assert "Target a" not in only_b.stdout
+    assert GlanceProbe("local-a").named(f"{fleet_catalog}-base") == []
+    assert len(GlanceProbe("local-b").named(f"{fleet_catalog}-base")) == 1
+    by_cloud = run_cli("plan", str(manifest), "--cloud", "local-a", "--json")
+    assert by_cloud.code == 0, by_cloud.output
+    names = [entry["target"]["name"] for entry in json.loads(by_cloud.stdout)["targets"]]
+    assert names == ["a"]
+    unknown = run_cli("plan", str(manifest), "--target", "c")
+    assert unknown.code == 1
+    assert unknown.stderr.strip().splitlines() == [
+        f"--target c: catalog '{fleet_catalog}' has no such target (it has a, b)"
+    ]
+
+
+def test_a_saved_plan_over_targets_is_checked_per_target(
+    tmp_path: Path, fleet_catalog: str
+) -> None:
+    manifest = fleet_manifest(tmp_path, fleet_catalog)
+    assert run_cli("apply", str(manifest), "--auto-approve").code == 0
+    manifest.write_text(manifest.read_text().replace("min_ram: 64", "min_ram: 128"))
+    plan_file = tmp_path / "plan.json"
+    planned = run_cli("plan", str(manifest), "-o", str(plan_file))
+    assert planned.code == 0, planned.output
+    saved = json.loads(plan_file.read_text())
+    assert saved["format_version"] == 4
+    assert [entry["target"]["name"] for entry in saved["targets"]] == ["a", "b"]
+
+    # Target b changes behind the plan's back: its part is refused, a's is applied.
+    b = GlanceProbe("local-b")
+    b.patch(b.only(f"{fleet_catalog}-base")["id"], [{"op": "add", "path": "/x", "value": "1"}])
+    applied = run_cli("apply", str(plan_file))
+    assert applied.code == 1, applied.output
+    assert "plan is stale: the images in target 'b' (cloud 'local-b') changed" in applied.stdout
+    assert GlanceProbe("local-a").only(f"{fleet_catalog}-tools")["min_ram"] == 128
+    assert b.only(f"{fleet_catalog}-tools")["min_ram"] == 256
+
+
+def test_several_clouds_without_targets_are_one_target_each(
+    tmp_path: Path, fleet_catalog: str
+) -> None:
+    make_disk(tmp_path / "d.raw", 16 * 1024, 6)
+    manifest = write_manifest(
+        tmp_path,
+        f"""
+        version: 1
+        catalog: {fleet_catalog}
+        images:
+          - {{name: {fleet_catalog}-solo, disk_format: raw, min_ram: 32}}
+        """,
+    )
+    applied = run_cli(
+        "apply", str(manifest), "--cloud", "local-a", "--cloud", "local-b", "--auto-approve"
+    )
+    assert applied.code == 0, applied.output
+    assert "== Target local-a ==" in applied.stdout
+    for cloud in ("local-a", "local-b"):
+        assert GlanceProbe(cloud).only(f"{fleet_catalog}-solo")["min_ram"] == 32
+    replan = run_cli(
+        "plan", str(manifest), "--cloud", "local-a", "--cloud", "local-b", "--detailed-exitcode"
+    )
+    assert replan.code == 0, replan.output
