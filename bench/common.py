@@ -99,7 +99,12 @@ def describe(cloud: LocalCloud) -> None:
 
 
 def connect() -> Any:
-    return openstack.connect(cloud=CLOUD)
+    return connect_to(CLOUD)
+
+
+def connect_to(cloud: str) -> Any:
+    """An openstacksdk connection with the clouds.yaml entry ``cloud``."""
+    return openstack.connect(cloud=cloud)
 
 
 # Timing and running the command
