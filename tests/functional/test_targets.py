@@ -9,8 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
+from tests.faultproxy import FaultProxy
 from tests.functional.support import GlanceProbe, make_disk, run_cli, sha256_of, write_manifest
+from tests.functional.test_cloud_errors import silent_server
 from tests.localcloud import LocalCloud
 
 
@@ -164,3 +167,44 @@ def test_several_clouds_without_targets_are_one_target_each(
         "plan", str(manifest), "--cloud", "local-a", "--cloud", "local-b", "--detailed-exitcode"
     )
     assert replan.code == 0, replan.output
+
+
+def test_a_target_behind_a_failing_glance_and_one_behind_a_hung_keystone_fail_alone(
+    tmp_path: Path, fleet_catalog: str, local_cloud: LocalCloud
+) -> None:
+    """Target b's Glance refuses every upload (503 through a proxy) and target c's Keystone
+    never answers: both fail with their reason, a is applied; once the clouds are well again,
+    a second apply converges everything."""
+    manifest = fleet_manifest(
+        tmp_path,
+        fleet_catalog,
+        "  - {name: c, cloud: hung}",
+    ).read_text()
+    faulty = tmp_path / "faulty.yaml"
+    faulty.write_text(manifest.replace("cloud: local-b", "cloud: local-b-faulty"))
+    with (
+        FaultProxy(local_cloud.glance_url, rate={"upload": 1.0}, faults=("503",)) as glance,
+        silent_server() as keystone,
+    ):
+        clouds = yaml.safe_load(local_cloud.clouds_yaml.read_text())["clouds"]
+        clouds["local-b-faulty"] = {**clouds["local-b"], "image_endpoint_override": glance.url}
+        clouds["hung"] = {**clouds["local-a"], "auth": {**clouds["local-a"]["auth"]}}
+        clouds["hung"]["auth"]["auth_url"] = f"{keystone}/v3"
+        clouds_yaml = tmp_path / "clouds.yaml"
+        clouds_yaml.write_text(yaml.safe_dump({"clouds": clouds}))
+        env = {"OS_CLIENT_CONFIG_FILE": str(clouds_yaml)}
+        applied = run_cli("apply", str(faulty), "--auto-approve", "--timeout", "2", env=env)
+        assert glance.injected > 0
+    assert applied.code == 1, applied.output
+    assert "did not answer within 2 s" in applied.stdout
+    assert "3 targets: 1 applied, 2 failed (b, c)." in applied.stdout
+    assert GlanceProbe("local-a").only(f"{fleet_catalog}-base")["status"] == "active"
+    assert GlanceProbe("local-b").only(f"{fleet_catalog}-base")["status"] == "queued"
+
+    healed = write_manifest(
+        tmp_path, manifest.replace("  - {name: c, cloud: hung}\n", ""), "h.yaml"
+    )
+    again = run_cli("apply", str(healed), "--auto-approve")
+    assert again.code == 0, again.output
+    assert GlanceProbe("local-b").only(f"{fleet_catalog}-base")["status"] == "active"
+    assert run_cli("plan", str(healed), "--detailed-exitcode").code == 0
