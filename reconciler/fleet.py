@@ -5,7 +5,7 @@ result, not the run's: the caller reports every target and combines the exit cod
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
@@ -127,27 +127,78 @@ def apply_fleet(
     on_result: Callable[[Target, ActionResult], None],
     progress: Callable[[Target], ProgressFactory | None],
     bound: int = DEFAULT_PARALLEL_TARGETS,
+    after: Mapping[str, set[str]] | None = None,
 ) -> list[TargetApply]:
     """Apply every planned target's plan; one refused (conflicts, too many deletes) or
-    failing is reported as such while the others go on."""
+    failing is reported as such while the others go on. A target named in ``after`` starts
+    only once the targets it names have ended (those whose Glance it takes data from)."""
     from reconciler.executor import apply_plan, check_applicable
+
+    waits = _acyclic(after or {}, [entry.target.name for entry in fleet.plans])
+    ended = {entry.target.name: threading.Event() for entry in fleet.plans}
 
     def one(entry: TargetPlan) -> TargetApply:
         target, plan = entry.target, entry.plan
-        if plan is None:
-            return TargetApply(target, error=entry.error)
         try:
-            check_applicable(plan, max_delete)
-        except GlanceCatalogError as error:
-            return TargetApply(target, plan, error=error.lines)
-        report = apply_plan(
-            plan,
-            fleet.gateways[target.name],
-            on_result=lambda result: on_result(target, result),
-            max_delete=max_delete,
-            parallel=settings.parallel,
-            progress=progress(target),
-        )
-        return TargetApply(target, plan, report)
+            for name in waits.get(target.name, ()):
+                ended[name].wait()
+            if plan is None:
+                return TargetApply(target, error=entry.error)
+            try:
+                check_applicable(plan, max_delete)
+            except GlanceCatalogError as error:
+                return TargetApply(target, plan, error=error.lines)
+            report = apply_plan(
+                plan,
+                fleet.gateways[target.name],
+                on_result=lambda result: on_result(target, result),
+                max_delete=max_delete,
+                parallel=settings.parallel,
+                progress=progress(target),
+            )
+            return TargetApply(target, plan, report)
+        finally:
+            ended[target.name].set()
 
-    return _each(fleet.plans, one, bound)
+    # Started in an order where every target comes after those it waits for, so that a
+    # waiting target never holds the worker one of them needs.
+    order = _ordered(fleet.plans, waits)
+    results = {entry.target.name: entry for entry in _each(order, one, bound)}
+    return [results[entry.target.name] for entry in fleet.plans]
+
+
+def _acyclic(after: Mapping[str, set[str]], names: Sequence[str]) -> dict[str, set[str]]:
+    """``after`` restricted to the run's targets, without the waits that would close a
+    cycle (those targets then start without waiting: the data they need is not there)."""
+    waits: dict[str, set[str]] = {}
+    for name in names:
+        for other in sorted(after.get(name, set()) & set(names) - {name}):
+            if not _reaches(waits, other, name):
+                waits.setdefault(name, set()).add(other)
+    return waits
+
+
+def _reaches(waits: Mapping[str, set[str]], start: str, goal: str) -> bool:
+    seen: set[str] = set()
+    stack = [start]
+    while stack:
+        name = stack.pop()
+        if name == goal:
+            return True
+        if name not in seen:
+            seen.add(name)
+            stack.extend(waits.get(name, ()))
+    return False
+
+
+def _ordered(entries: Sequence[TargetPlan], waits: Mapping[str, set[str]]) -> list[TargetPlan]:
+    placed: list[TargetPlan] = []
+    names: set[str] = set()
+    pending = list(entries)
+    while pending:
+        ready = [e for e in pending if waits.get(e.target.name, set()) <= names]
+        for entry in ready:
+            placed.append(entry)
+            names.add(entry.target.name)
+        pending = [e for e in pending if e.target.name not in names]
+    return placed
