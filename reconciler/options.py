@@ -9,11 +9,31 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.shell_completion import CompletionItem
 
 paths_argument = click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 recursive_option = click.option(
     "-r", "--recursive", is_flag=True, help="Also read manifests in subfolders of PATH folders."
 )
+
+
+def complete_cloud_names(
+    ctx: click.Context, param: click.Parameter, incomplete: str
+) -> list[CompletionItem]:
+    """Shell completion of --cloud: the entry names in the clouds.yaml and secure.yaml a run
+    would read (the same search, OS_CLIENT_CONFIG_FILE first; no request is made). None when
+    a file is missing, unreadable or broken: completing never fails or prints."""
+    try:
+        # Imported here: openstacksdk is only needed when completing a cloud name.
+        from reconciler.gateway.cloudconfig import check_config_files
+        from reconciler.gateway.clouds import config_search
+
+        names = check_config_files("", config_search()).names
+    except Exception:
+        return []
+    return [CompletionItem(name) for name in sorted(names) if name.startswith(incomplete)]
+
+
 cloud_option = click.option(
     "--cloud",
     "clouds",
@@ -21,6 +41,7 @@ cloud_option = click.option(
     metavar="NAME",
     help="clouds.yaml entry to use; repeat for several (default: the manifest's targets, "
     "else $OS_CLOUD). With targets: only those going to NAME.",
+    shell_complete=complete_cloud_names,
 )
 
 
