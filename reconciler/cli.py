@@ -1,4 +1,4 @@
-"""The glance-catalog command: validate, plan, apply, drift. The only module that prints.
+"""The glance-catalog command: validate, plan, apply, drift, export. The only module that prints.
 
 Exit codes: 0 success (no changes), 1 expected error (bad input, cloud refused, apply failed,
 stale plan), 2 changes present (plan --detailed-exitcode, drift), 3 unexpected error (a bug:
@@ -26,8 +26,10 @@ from catalog.load import check_catalog, load_catalog
 from catalog.model import Catalog, ImageSource, Visibility
 from catalog.secrets import redact_text
 from reconciler.options import (
+    ExportRequest,
     RunSettings,
     cloud_option,
+    export_options,
     paths_argument,
     prune_option,
     recursive_option,
@@ -369,6 +371,23 @@ def update_versions(
     for line in added or ["Every tracked image declares its newest upstream build."]:
         echo(line)
     return EXIT_CHANGES if detailed_exitcode and added else EXIT_OK
+
+
+@cli.command()
+@cloud_option
+@export_options
+@run_options
+def export(cloud: str | None, request: ExportRequest, settings: RunSettings) -> int:
+    """Write a manifest that adopts the project's existing images: start a catalog."""
+    from reconciler.export_run import run_export
+
+    outcome = run_export(_select_cloud(cloud), request, settings)
+    for note in outcome.notes:
+        echo(note, err=True)
+    if outcome.text is not None:
+        echo(outcome.text, nl=False)
+    echo(outcome.summary, err=True)
+    return EXIT_OK
 
 
 def _log_crash() -> str:
