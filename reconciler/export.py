@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 
 from catalog.checks import checksum_problem, reserved_property_hint
 from catalog.model import MARKER_PREFIX, HashAlgorithm, Visibility
@@ -31,6 +32,7 @@ CATALOG_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 VERSION_SUFFIX = re.compile(r"(?:[- ]v?[0-9][0-9.]*)+$")
 
 
+@cache
 def _enum(name: str) -> frozenset[str]:
     return frozenset(load_schema()["$defs"][name]["enum"])
 

@@ -81,13 +81,11 @@ def file_name(name: str) -> str:
 def manifest_text(export: Export) -> str:
     """One manifest of every exported image, the skipped ones listed in its header."""
     context = export.context
-    where = f"cloud '{export.cloud}'"
-    if context.region:
-        where += f", region '{context.region}'"
+    region = f"region {_comment(quoted(context.region))}, " if context.region else ""
     lines = [
         f"# Exported by glance-catalog {context.tool_version} (glance-catalog export) from "
-        f"{_comment(where)},",
-        f"# project {export.project_id}.",
+        f"cloud {_comment(quoted(export.cloud))},",
+        f"# {region}project {export.project_id}.",
         f"# Exported at: {context.exported_at}",
         *("# " + line.replace("{marker}", marker_tag(context.catalog)) for line in HEADER_NOTES),
     ]
@@ -107,17 +105,19 @@ def family_files(export: Export) -> dict[str, str]:
     """File name -> manifest text: one file per image family (file_name), together one
     catalog (each names the same catalog; none has defaults or prune). A skipped image is
     listed in its family's file."""
-    names = {file_name(image.name) for image in export.images}
-    names |= {file_name(skipped.name) for skipped in export.skipped}
+    images: dict[str, list[ExportedImage]] = {}
+    skipped: dict[str, list[Skipped]] = {}
+    for image in export.images:
+        images.setdefault(file_name(image.name), []).append(image)
+    for left in export.skipped:
+        skipped.setdefault(file_name(left.name), []).append(left)
     return {
         name: manifest_text(
             replace(
-                export,
-                images=tuple(i for i in export.images if file_name(i.name) == name),
-                skipped=tuple(s for s in export.skipped if file_name(s.name) == name),
+                export, images=tuple(images.get(name, ())), skipped=tuple(skipped.get(name, ()))
             )
         )
-        for name in sorted(names)
+        for name in sorted(images.keys() | skipped.keys())
     }
 
 

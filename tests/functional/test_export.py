@@ -292,12 +292,33 @@ def test_include_patterns_and_only_the_projects_own_images(
     assert "matches --include" in nothing.stderr and "nothing was written" in nothing.stderr
 
 
-def test_an_unknown_cloud_is_one_line(tmp_path: Path, local_cloud: LocalCloud) -> None:
+@pytest.mark.parametrize(
+    ("where", "error"),
+    [
+        (("--cloud", "no-such-cloud"), "cloud 'no-such-cloud': no such entry in "),
+        (("--cloud", "local", "--region", "Nowhere"), "cloud 'local': Region Nowhere is not"),
+    ],
+)
+def test_an_unknown_cloud_or_region_is_one_line(
+    tmp_path: Path, local_cloud: LocalCloud, where: tuple[str, ...], error: str
+) -> None:
     out = tmp_path / "never.yaml"
-    result = run_cli("export", "--cloud", "no-such-cloud", "-o", str(out))
+    result = run_cli("export", *where, "-o", str(out))
     assert result.code == 1
     assert result.stdout == ""
-    assert result.stderr.startswith("cloud 'no-such-cloud': no such entry in ")
+    assert result.stderr.startswith(error), result.stderr
     assert result.stderr.count("\n") == 1
     assert "Traceback" not in result.stderr
     assert not out.exists()
+
+
+def test_a_region_is_read_and_named_in_the_header(
+    probe: GlanceProbe, made: Made, prefix: str
+) -> None:
+    made.create(probe, name=f"{prefix}-here", disk_format="raw", container_format="bare")
+    result = run_cli(
+        "export", "--cloud", "local", "--region", "RegionOne", "--include", f"{prefix}-*"
+    )
+    assert result.code == 0, result.output
+    assert result.stdout.splitlines()[1] == f'# region "RegionOne", project {probe.project_id}.'
+    assert f"  - name: {prefix}-here\n" in result.stdout

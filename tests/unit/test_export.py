@@ -173,7 +173,7 @@ def test_fields_tags_properties_and_members_are_glances(tmp_path: Path) -> None:
 def test_comments_say_where_values_came_from() -> None:
     text = manifest_text(select_images(realistic(), CONTEXT))
     assert text.startswith(
-        "# Exported by glance-catalog 0.1.0 (glance-catalog export) from cloud 'local',\n"
+        '# Exported by glance-catalog 0.1.0 (glance-catalog export) from cloud "local",\n'
         f"# project {PROJECT}.\n# Exported at: 2026-12-03T10:00:00Z\n"
     )
     assert f"checksum: sha512:{SHA512}  # checksum: Glance's os_hash_value (sha512)" in text
@@ -285,7 +285,7 @@ def test_two_exports_differ_only_in_the_date_line() -> None:
 def test_region_is_named_in_the_header() -> None:
     context = dataclasses.replace(CONTEXT, region="RegionTwo")
     text = manifest_text(select_images(snapshot(glance("a")), context))
-    assert "from cloud 'local', region 'RegionTwo'," in text.splitlines()[0]
+    assert text.splitlines()[1] == f'# region "RegionTwo", project {PROJECT}.'
 
 
 @pytest.mark.parametrize(
