@@ -322,3 +322,21 @@ def test_a_region_is_read_and_named_in_the_header(
     assert result.code == 0, result.output
     assert result.stdout.splitlines()[1] == f'# region "RegionOne", project {probe.project_id}.'
     assert f"  - name: {prefix}-here\n" in result.stdout
+
+
+def test_the_exported_source_is_never_read_but_refused_once_the_image_is_gone(
+    tmp_path: Path, probe: GlanceProbe, made: Made, catalog_name: str, prefix: str
+) -> None:
+    image_id = made.create(
+        probe, b"gone" * 100, name=f"{prefix}-gone", disk_format="raw", container_format="bare"
+    )
+    manifest = tmp_path / "catalog.yaml"
+    args = ("--cloud", "local", "--catalog", catalog_name, "--include", f"{prefix}-*")
+    assert run_cli("export", *args, "-o", str(manifest)).code == 0
+    assert f"url: {probe.connection.image.get_endpoint().rstrip('/')}" in manifest.read_text()
+    probe.delete(image_id)
+    replan = run_cli("plan", str(manifest), "--cloud", "local")
+    assert replan.code == 1
+    assert f"/v2/images/{image_id}/file answered HTTP 401" in replan.stdout
+    assert "1 conflict (marked !)" in replan.stdout
+    assert probe.named(f"{prefix}-gone") == []
