@@ -1,4 +1,4 @@
-"""The glance-catalog command: validate, plan, apply, drift. The only module that prints.
+"""The glance-catalog command: validate, plan, apply, drift, export. The only module that prints.
 
 Exit codes: 0 success (no changes), 1 expected error (bad input, cloud refused, apply failed,
 stale plan), 2 changes present (plan --detailed-exitcode, drift), 3 unexpected error (a bug:
@@ -14,6 +14,7 @@ import tempfile
 import traceback
 import warnings
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,8 +26,11 @@ from catalog.load import check_catalog, load_catalog
 from catalog.model import Catalog
 from catalog.secrets import redact_text
 from reconciler.options import (
+    ExportRequest,
     RunSettings,
     TargetChoice,
+    cloud_option,
+    export_options,
     paths_argument,
     prune_option,
     recursive_option,
@@ -388,6 +392,47 @@ def update_versions(
     for line in added or ["Every tracked image declares its newest upstream build."]:
         echo(line)
     return EXIT_CHANGES if detailed_exitcode and added else EXIT_OK
+
+
+@cli.command()
+@cloud_option
+@export_options
+@run_options
+def export(clouds: tuple[str, ...], request: ExportRequest, settings: RunSettings) -> int:
+    """Write a manifest that adopts the project's existing images: start a catalog. With
+    several --cloud, one folder of --out-dir per cloud."""
+    from reconciler.export_run import run_export
+
+    chosen = list(dict.fromkeys(clouds)) or [os.environ.get("OS_CLOUD", "")]
+    if not chosen[0]:
+        raise GlanceCatalogError(
+            "no cloud selected: pass --cloud NAME or set OS_CLOUD (a clouds.yaml entry)"
+        )
+    if len(chosen) > 1 and (request.out_dir is None or request.region is not None):
+        raise GlanceCatalogError(
+            "export of several clouds writes a folder per cloud: give --out-dir DIR (and no "
+            "--region)"
+        )
+    failed = False
+    for cloud in chosen:
+        each = request
+        if len(chosen) > 1 and request.out_dir is not None:
+            each = replace(request, out_dir=request.out_dir / cloud)
+        try:
+            outcome = run_export(cloud, each, settings)
+        except GlanceCatalogError as error:
+            if len(chosen) == 1:
+                raise
+            failed = True
+            for line in error.lines:
+                echo(one_line(line), err=True)
+            continue
+        for note in outcome.notes:
+            echo(note, err=True)
+        if outcome.text is not None:
+            echo(outcome.text, nl=False)
+        echo(outcome.summary, err=True)
+    return EXIT_ERROR if failed else EXIT_OK
 
 
 def _log_crash() -> str:

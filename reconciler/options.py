@@ -1,4 +1,5 @@
-"""The command-line options plan, apply and drift share, and the run settings they make."""
+"""The command-line options plan, apply and drift share, and the run settings they make; the
+options of export."""
 
 from __future__ import annotations
 
@@ -166,3 +167,67 @@ prune_option = click.option(
     is_flag=True,
     help="Delete managed images that are no longer in the manifests (as prune: true does).",
 )
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """What export writes: the images of ``region`` (None: the cloud's own) whose names match
+    one of the fnmatch ``include`` patterns (all when empty), as catalog ``catalog`` (None:
+    named after the cloud), to the file ``out``, one file per family in ``out_dir``, or (both
+    None; never both set) to standard output; ``force`` overwrites files that exist."""
+
+    region: str | None = None
+    catalog: str | None = None
+    include: tuple[str, ...] = ()
+    out: Path | None = None
+    out_dir: Path | None = None
+    force: bool = False
+
+
+def export_options(command: Callable[..., int]) -> Callable[..., int]:
+    """Adds --region, --catalog, --include, -o/--out, --out-dir and --force, passed as one
+    ``request: ExportRequest`` argument."""
+
+    @functools.wraps(command)
+    def wrapper(
+        *args: Any,
+        region: str | None,
+        catalog: str | None,
+        include: tuple[str, ...],
+        out: Path | None,
+        out_dir: Path | None,
+        force: bool,
+        **kwargs: Any,
+    ) -> int:
+        if out is not None and out_dir is not None:
+            raise click.UsageError("give -o FILE or --out-dir DIR, not both")
+        request = ExportRequest(region, catalog, include, out, out_dir, force)
+        return command(*args, request=request, **kwargs)
+
+    options = [
+        click.option("--region", metavar="REGION", help="Region to read (default: the cloud's)."),
+        click.option(
+            "--catalog", metavar="NAME", help="Catalog the manifest declares (default: the cloud)."
+        ),
+        click.option(
+            "--include",
+            multiple=True,
+            metavar="PATTERN",
+            help="Only images whose name matches this shell-style pattern (repeatable).",
+        ),
+        click.option(
+            "-o",
+            "--out",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Write the manifest to this file (default: standard output).",
+        ),
+        click.option(
+            "--out-dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            help="Write one manifest per image family into this folder.",
+        ),
+        click.option("--force", is_flag=True, help="Overwrite files that exist."),
+    ]
+    for option in reversed(options):
+        wrapper = option(wrapper)
+    return wrapper

@@ -80,6 +80,11 @@ class GlanceGateway:
         self._peers_lock = threading.Lock()
         self._copy_problem: tuple[str | None] | None = None
 
+    @property
+    def glance_endpoint(self) -> str:
+        """Glance's v2 root this gateway talks to (``https://host:9292/v2``)."""
+        return self._session.glance_endpoint
+
     def close(self) -> None:
         for peer in self._peers.values():
             peer.close()

@@ -322,6 +322,10 @@ class GlanceProbe:
     def remove_member(self, image_id: str, member: str) -> None:
         self._call("DELETE", f"/images/{image_id}/members/{member}")
 
+    def set_member_status(self, image_id: str, member: str, status: str) -> None:
+        """Accept or reject a membership: only as the member project (this probe's)."""
+        self._call("PUT", f"/images/{image_id}/members/{member}", json={"status": status})
+
     def visible_ids(self) -> set[str]:
         """Ids of the images this cloud's project sees in its default listing."""
         body = self._call("GET", "/images", params={"limit": 1000})
