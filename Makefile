@@ -32,8 +32,9 @@ lint: venv
 
 # GLANCE_DB=postgresql: Glance on a private PostgreSQL with 4 workers (default: sqlite).
 # GLANCE_STORES=fast,archive: also a multi-store Glance (file stores) on GC_GLANCE_STORES_PORT.
+# REGIONS=2: also RegionTwo's Glance (cloud local-r2) on GC_GLANCE_R2_PORT.
 glance-up: venv
-	$(PY) -m tests.localcloud up $(if $(GLANCE_DB),--db $(GLANCE_DB)) $(if $(GLANCE_STORES),--stores $(GLANCE_STORES))
+	$(PY) -m tests.localcloud up $(if $(GLANCE_DB),--db $(GLANCE_DB)) $(if $(GLANCE_STORES),--stores $(GLANCE_STORES)) $(if $(REGIONS),--regions $(REGIONS))
 
 glance-down:
 	$(PYTHON) -m tests.localcloud down

@@ -136,18 +136,28 @@ def _source_diagnostics(
     environ: Mapping[str, str],
 ) -> Iterator[Diagnostic]:
     has_url, has_file = "url" in source, "file" in source
+    pulled = source.get("method") == "glance-download"
     for key in ("url", "checksum_url", "checksum_signature_url"):
         url = source.get(key)
         if isinstance(url, str):
             yield from _reference_diagnostics(document, (*path, key), url, environ)
-    if has_url == has_file:
+    if has_url and has_file:
         yield diagnostic_at(
             document,
             path,
-            "give exactly one of url and file" if has_url else "give one of url and file",
+            "give exactly one of url and file",
             "a source is either an http(s) URL or a local file",
         )
-    if has_url and "checksum" not in source and "checksum_url" not in source:
+    elif not has_url and not has_file and not pulled:
+        yield diagnostic_at(
+            document,
+            path,
+            "give one of url and file",
+            "a source is either an http(s) URL or a local file (or, with method: "
+            "glance-download and region, the image in another region)",
+        )
+    yield from glance_download_diagnostics(document, path, source)
+    if has_url and "checksum" not in source and "checksum_url" not in source and not pulled:
         yield diagnostic_at(
             document,
             path,
@@ -178,6 +188,48 @@ def _source_diagnostics(
                 f"no such file: {resolved}",
                 "file is relative to the manifest's folder",
             )
+
+
+def glance_download_diagnostics(
+    document: ParsedDocument, path: tuple[str | int, ...], source: dict[str, Any]
+) -> Iterator[Diagnostic]:
+    """The rules of method: glance-download and region (the schema's if/then rules of source,
+    said with why): each needs the other, and the pulled data needs a checksum to be verified
+    against, written or read from a checksum file."""
+    pulled = source.get("method") == "glance-download"
+    if pulled and "region" not in source:
+        yield diagnostic_at(
+            document,
+            (*path, "method"),
+            "glance-download needs region",
+            "add region: the region whose Glance already holds this image (where this catalog "
+            "is applied first)",
+        )
+    if "region" in source and not pulled:
+        yield diagnostic_at(
+            document,
+            (*path, "region"),
+            "region needs method: glance-download",
+            "region names the region Glance pulls the image from; add method: glance-download, "
+            "or remove region",
+            key=True,
+        )
+    if pulled and "checksum" not in source and "checksum_url" not in source:
+        yield diagnostic_at(
+            document,
+            (*path, "method"),
+            "glance-download needs a checksum",
+            "add checksum: sha256:<hex> of the image's data: the image found in the other "
+            "region and the data Glance pulls are both checked against it",
+        )
+    if pulled and "checksum_url" in source and not {"url", "file", "checksum_name"} & set(source):
+        yield diagnostic_at(
+            document,
+            (*path, "checksum_url"),
+            "nothing names the entry to look up in the checksum file",
+            "add checksum_name: the name the checksum file lists the image under (or the url)",
+            key=True,
+        )
 
 
 # What each checksum-file key needs beside it, and why (the schema's if/then rules of source).

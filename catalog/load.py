@@ -370,4 +370,5 @@ def _source(
         compression=Compression.resolve(
             source.get("decompress", "auto"), source_name(url, file), container_format
         ),
+        region=source.get("region"),
     )

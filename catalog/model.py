@@ -34,8 +34,18 @@ class ImageState(StrEnum):
 
 
 class TransferMethod(StrEnum):
+    """How an image's data gets into Glance: streamed by glance-catalog (upload), pulled by
+    Glance from the source url (web-download), or pulled by Glance from the Glance of another
+    region that already holds the image (glance-download)."""
+
     UPLOAD = "upload"
     WEB_DOWNLOAD = "web-download"
+    GLANCE_DOWNLOAD = "glance-download"
+
+    @property
+    def imports(self) -> bool:
+        """Glance fetches the data itself, in an import task."""
+        return self is not TransferMethod.UPLOAD
 
 
 class Compression(StrEnum):
@@ -107,7 +117,13 @@ class Checksum:
 
 @dataclass(frozen=True)
 class ImageSource:
-    """Where an image's bytes come from: exactly one of ``url`` and ``file`` is set.
+    """Where an image's bytes come from: for upload and web-download exactly one of ``url``
+    and ``file`` is set (a url for web-download), and ``region`` is None.
+
+    With ``method`` glance-download the bytes come from the Glance of ``region`` (set, and
+    never for another method), from the image of the same name that this catalog put there:
+    ``checksum`` (or ``checksum_url``) is given, and ``url`` and ``file`` may be set or not
+    (a manifest used in several regions keeps the source the first region reads).
 
     ``url`` is the text as the manifest writes it, ``${VAR}`` references included: it is
     what the catalog compares and hashes, never what is fetched (``fetch_url``) nor what is
@@ -125,6 +141,8 @@ class ImageSource:
     ``checksum`` is of the bytes as published, compressed or not. ``compression`` is the
     resolved ``decompress``: what is undone while uploading, so that Glance stores (and hashes)
     the decompressed bytes; it is NONE for a web-download, whose bytes Glance fetches itself.
+    For a glance-download it says how the bytes the checksum is of were compressed: the image
+    in ``region`` holds them decompressed, and the data is then verified against it.
     """
 
     url: str | None
@@ -136,15 +154,21 @@ class ImageSource:
     signing_key: Path | None = None
     checksum_name: str | None = None
     compression: Compression = Compression.NONE
+    region: str | None = None
 
     def __post_init__(self) -> None:
         if self.method is TransferMethod.WEB_DOWNLOAD and self.compression is not Compression.NONE:
             raise ValueError("a web-download cannot decompress: Glance fetches the bytes itself")
+        if (self.method is TransferMethod.GLANCE_DOWNLOAD) != (self.region is not None):
+            raise ValueError("a glance-download names its region, and only a glance-download")
 
     @property
     def location(self) -> str:
         """The source for messages: the url as written with its userinfo and query shown as
-        ``***`` (so never a credential, written or expanded), or the file path."""
+        ``***`` (so never a credential, written or expanded), or the file path; for a
+        glance-download ``region NAME``."""
+        if self.region is not None:
+            return f"region {self.region}"
         return redact_url(self.url) if self.url is not None else str(self.file)
 
     def fetch_url(self, environ: Mapping[str, str] | None = None) -> str:

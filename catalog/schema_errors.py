@@ -61,8 +61,10 @@ def _translate(document: ParsedDocument, error: ValidationError) -> Iterator[Dia
             known = f"did you mean '{match[0]}'?" if match else f"known keys: {', '.join(allowed)}"
             yield diagnostic_at(document, (*path, key), f"unknown key '{key}'", known, key=True)
         return
-    if kind == "required" and "then" in error.schema_path:
-        return  # a key another one needs (source's if/then): catalog.checks says which and why
+    if kind in ("required", "const") and "then" in error.schema_path:
+        # A key another one needs, or the value it needs (source's if/then): catalog.checks
+        # says which and why.
+        return
     if kind == "required":
         missing = [name for name in expected if name not in value]
         for name in missing:

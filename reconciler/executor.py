@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from catalog.errors import GlanceCatalogError
-from catalog.model import ImageSource
+from catalog.model import ImageSource, marker_tag
 from reconciler.actions import Action, ActionKind, FieldChange
 from reconciler.errors import DataRefused, ImportTimedOut
 from reconciler.plan import Plan
@@ -25,8 +25,10 @@ ProgressFactory = Callable[[str], ByteProgress | None]
 
 
 class ImageWriter(Protocol):
-    """The write side of the gateway: one method per action kind. ``store`` is the Glance store
-    new data goes to (None: Glance's default)."""
+    """The write side of the gateway: one method per action kind (IMPORT: web_download, or
+    glance_download for a source in another region, which finds the image there by the
+    catalog's ``marker``). ``store`` is the Glance store new data goes to (None: Glance's
+    default)."""
 
     def reserve(self, changes: Iterable[FieldChange]) -> str: ...
     def upload(
@@ -39,6 +41,9 @@ class ImageWriter(Protocol):
     ) -> int: ...
     def web_download(
         self, image_id: str, image: str, source: ImageSource, store: str | None = None
+    ) -> None: ...
+    def glance_download(
+        self, image_id: str, image: str, source: ImageSource, marker: str, store: str | None = None
     ) -> None: ...
     def copy_to_stores(self, image_id: str, image: str, stores: tuple[str, ...]) -> None: ...
     def remove_from_store(self, image_id: str, image: str, store: str) -> None: ...
@@ -102,9 +107,10 @@ def check_applicable(plan: Plan, max_delete: int) -> None:
 class ImagePipeline:
     """One image's steps in plan order, with the id its reserve produced, the ids of images
     that were made again (old id -> new id), and whether a step failed (which skips the rest
-    of this image's steps, and only these)."""
+    of this image's steps, and only these). ``marker`` is the plan's catalog marker."""
 
-    def __init__(self) -> None:
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
         self.actions: list[tuple[int, Action]] = []
         self.created: dict[str | None, str] = {}
         self.remade: dict[str, str] = {}
@@ -156,7 +162,7 @@ class ImagePipeline:
                 if action.kind in (ActionKind.UPLOAD, ActionKind.IMPORT):
                     detail, image_id = self._data(action, image_id, writer, progress)
                 else:
-                    detail, image_id = _run(action, image_id, writer, progress)
+                    detail, image_id = _run(action, image_id, writer, progress, self.marker)
             except GlanceCatalogError as error:
                 self.failure = " ".join(error.lines)
                 outcome, detail = Outcome.FAILED, self.failure
@@ -178,7 +184,7 @@ class ImagePipeline:
         """A data step; when Glance cannot take data into the image and the plan allows it,
         the image is made again (once) and the data sent to the new one."""
         try:
-            return _run(action, image_id, writer, progress)
+            return _run(action, image_id, writer, progress, self.marker)
         except DataRefused as error:
             if image_id is None:
                 raise
@@ -190,7 +196,7 @@ class ImagePipeline:
                 ) from error
             new_id = writer.recreate(image_id, action.image)
             self.take_new_id(image_id, new_id)
-            detail, _ = _run(action, new_id, writer, progress)
+            detail, _ = _run(action, new_id, writer, progress, self.marker)
             why = " ".join(error.lines)
             return f"{detail} after recreating the image as {new_id} ({why})", new_id
         except ImportTimedOut as error:
@@ -219,7 +225,8 @@ def apply_plan(
     check_applicable(plan, max_delete)
     pipelines: dict[str, ImagePipeline] = {}
     for index, action in enumerate(plan.actions):
-        pipelines.setdefault(action.image, ImagePipeline()).actions.append((index, action))
+        pipeline = pipelines.setdefault(action.image, ImagePipeline(marker_tag(plan.catalog)))
+        pipeline.actions.append((index, action))
     results: dict[int, ActionResult] = {}
     lock = threading.Lock()
     interrupted = threading.Event()
@@ -250,7 +257,11 @@ def apply_plan(
 
 
 def _run(
-    action: Action, image_id: str | None, writer: ImageWriter, progress: ProgressFactory | None
+    action: Action,
+    image_id: str | None,
+    writer: ImageWriter,
+    progress: ProgressFactory | None,
+    marker: str,
 ) -> tuple[str, str | None]:
     if action.kind is ActionKind.RESERVE:
         new_id = writer.reserve(action.changes)
@@ -270,6 +281,9 @@ def _run(
         return f"uploaded {size} bytes", image_id
     if action.kind is ActionKind.IMPORT:
         assert action.source is not None
+        if action.source.region is not None:
+            writer.glance_download(image_id, action.image, action.source, marker, _store(action))
+            return f"pulled by Glance from region {action.source.region}", image_id
         writer.web_download(image_id, action.image, action.source, _store(action))
         return "imported by Glance", image_id
     if action.kind is ActionKind.COPY_TO_STORE:

@@ -14,7 +14,8 @@ from reconciler.errors import GlanceCatalogError
 
 FORMAT_VERSION = 3
 # Version 3 added versioned images (retire, an action's version), stores and compressed or
-# checksum-file sources; a version 2 plan holds none of them and reads as it was.
+# checksum-file sources; a version 2 plan holds none of them and reads as it was. A
+# glance-download source adds "region" to its source (only there): older plans lack it.
 READABLE_VERSIONS = (2, 3)
 
 
@@ -169,6 +170,9 @@ def _source_to_json(source: ImageSource | None) -> dict[str, Any] | None:
             "signature_url": redact_url(signature) if signature is not None else None,
             "signing_key": str(source.signing_key) if source.signing_key is not None else None,
         }
+    if source.region is not None:
+        # Only then (a glance-download): other plans read as they always did.
+        document["region"] = source.region
     return document
 
 
@@ -189,6 +193,7 @@ def _source_from_json(document: dict[str, Any] | None) -> ImageSource | None:
         checksum_name=origin.get("name"),
         # Plans saved before sources could be compressed have no "decompress".
         compression=Compression(document.get("decompress", "none")),
+        region=document.get("region"),
     )
 
 

@@ -1,7 +1,8 @@
 """Checks made before apply's first write, of what the plan will need: every source it reads
-answers, every accept_with cloud opens and is scoped to its member project, and Glance enables
-the copy-image import when the plan copies data between stores. Only what the plan touches is
-checked, so a plan with nothing to do costs nothing."""
+answers (for a glance-download: Glance enables it, and the image is in the other region with
+the same checksum and formats), every accept_with cloud opens and is scoped to its member
+project, and Glance enables the copy-image import when the plan copies data between stores.
+Only what the plan touches is checked, so a plan with nothing to do costs nothing."""
 
 from __future__ import annotations
 
@@ -20,18 +21,34 @@ class PreflightChecks(Protocol):
     """What preflight asks of the outside world; each answer is a problem or None."""
 
     def source_problem(self, source: ImageSource, image: str) -> str | None: ...
+    def origin_problem(
+        self, source: ImageSource, image: str, marker: str, formats: tuple[str, str]
+    ) -> str | None: ...
     def accept_cloud_problem(self, cloud: str, member: str) -> str | None: ...
     def copy_problem(self) -> str | None: ...
+
+
+def _source_probe(
+    image: str, source: ImageSource, catalog: Catalog, checks: PreflightChecks
+) -> Callable[[], str | None]:
+    """The check of one source: it can be read; for a glance-download, its image is in the
+    other region with the manifest's formats (and Glance here can pull it)."""
+    if source.region is None:
+        return partial(checks.source_problem, source, image)
+    desired = catalog.image(image)
+    formats = (desired.disk_format, desired.container_format) if desired else ("", "")
+    return partial(checks.origin_problem, source, image, catalog.marker, formats)
 
 
 def preflight(plan: Plan, catalog: Catalog, checks: PreflightChecks, parallel: int = 4) -> Plan:
     """``plan`` with a conflict (at the image's manifest position) for every problem found."""
     probes: dict[tuple[str, str], Callable[[], str | None]] = {}
     for action in plan.actions:
-        if action.kind in (ActionKind.UPLOAD, ActionKind.IMPORT) and action.source is not None:
+        source = action.source
+        if action.kind in (ActionKind.UPLOAD, ActionKind.IMPORT) and source is not None:
             probes.setdefault(
-                (action.image, f"source {action.source.location}"),
-                partial(checks.source_problem, action.source, action.image),
+                (action.image, f"source {source.location} {source.checksum}"),
+                _source_probe(action.image, source, catalog, checks),
             )
         if action.kind is ActionKind.COPY_TO_STORE:
             probes.setdefault((action.image, "copy-image"), checks.copy_problem)

@@ -71,16 +71,20 @@ def _headline(action: Action) -> str:
         replacing = action.reason.startswith("replacement")
         return f"will be created ({action.reason})" if replacing else "will be created"
     if action.kind in (ActionKind.UPLOAD, ActionKind.IMPORT):
-        assert action.source is not None
+        source = action.source
+        assert source is not None
         how = "uploaded from" if action.kind is ActionKind.UPLOAD else "imported by Glance from"
-        details = [str(action.source.checksum)] if action.source.checksum else []
-        if action.source.checksum_url is not None:
+        where = source.location
+        if source.region is not None:
+            where = f"{where} (image {action.image} there)"
+        details = [str(source.checksum)] if source.checksum else []
+        if source.checksum_url is not None:
             details = []  # on a line of its own, with where it was read (checksum_line)
-        if action.source.compression is not Compression.NONE:
-            details.append(f"{action.source.compression}, decompressed while uploading")
+        if source.compression is not Compression.NONE and source.region is None:
+            details.append(f"{source.compression}, decompressed while uploading")
         shown = f" ({'; '.join(details)})" if details else ""
         into = f" into store {action.stores[0]}" if action.stores else ""
-        return f"data will be {how} {action.source.location}{shown}{into}"
+        return f"data will be {how} {where}{shown}{into}"
     if action.kind is ActionKind.COPY_TO_STORE:
         plural = "s" if len(action.stores) > 1 else ""
         return f"data will be copied to store{plural} {', '.join(action.stores)}{target}"

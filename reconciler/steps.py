@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from catalog.model import DesiredImage, ImageState, TransferMethod, Visibility
+from catalog.model import DesiredImage, ImageState, Visibility
 from reconciler.actions import Action, ActionKind, FieldChange
 from reconciler.diff import (
     FORMAT_FIELDS,
@@ -249,7 +249,8 @@ def _remake(
 
 
 def _imports(desired: DesiredImage) -> bool:
-    return desired.source is not None and desired.source.method is TransferMethod.WEB_DOWNLOAD
+    """Glance fetches the image's data itself (web-download, glance-download)."""
+    return desired.source is not None and desired.source.method.imports
 
 
 def _unusable(observed: ObservedImage) -> tuple[str, str] | None:
@@ -269,11 +270,7 @@ def _unusable(observed: ObservedImage) -> tuple[str, str] | None:
 def _data_actions(desired: DesiredImage, image_id: str | None) -> list[Action]:
     if desired.source is None:
         return []
-    kind = (
-        ActionKind.IMPORT
-        if desired.source.method is TransferMethod.WEB_DOWNLOAD
-        else ActionKind.UPLOAD
-    )
+    kind = ActionKind.IMPORT if desired.source.method.imports else ActionKind.UPLOAD
     return [
         Action(
             kind,

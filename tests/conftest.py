@@ -9,6 +9,7 @@ import pytest
 
 from tests.localcloud import LocalCloud, ensure_up, stop
 from tests.localcloud.multistore import MULTI_STORE, ExtraGlance, ensure_glance, stop_glance
+from tests.localcloud.regions import ensure_region_two
 
 
 @pytest.fixture(scope="session")
@@ -42,6 +43,20 @@ def single_store_glance(local_cloud: LocalCloud) -> Iterator[ExtraGlance]:
     """A Glance without multi-store backends (its legacy single file store), like
     ``stores_glance`` otherwise."""
     glance = ensure_glance(())
+    try:
+        yield glance
+    finally:
+        if glance.started_here:
+            stop_glance(glance.name)
+
+
+@pytest.fixture(scope="session")
+def region_two(local_cloud: LocalCloud) -> Iterator[ExtraGlance]:
+    """A second region: a Glance listed in the same Keystone as the image service of region
+    RegionTwo (the default Glance is RegionOne's), with its own database and file store; cloud
+    ``local-r2`` of the default clouds.yaml reaches it. Started for this session when it is
+    not already up."""
+    glance = ensure_region_two()
     try:
         yield glance
     finally:

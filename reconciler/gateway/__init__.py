@@ -9,7 +9,6 @@ the retry rules, ``transfer`` moves image data, ``imports`` follows Glance's imp
 from __future__ import annotations
 
 import json
-import re
 import threading
 import time
 import uuid
@@ -20,12 +19,13 @@ from typing import Any
 from catalog.model import ImageSource
 from reconciler.actions import FieldChange
 from reconciler.errors import CloudError, SourceError
+from reconciler.gateway import images, pull, transfer
 from reconciler.gateway import stores as multistore
-from reconciler.gateway import transfer
 from reconciler.gateway.imports import IMPORT_TIMEOUT_SECONDS, show
+from reconciler.gateway.projects import find_project_id
 from reconciler.gateway.retry import Retrier
 from reconciler.gateway.session import DEFAULT_TIMEOUT, JSON_PATCH, CloudSession, glance_message
-from reconciler.glance_patch import create_body, json_patch, patch_against
+from reconciler.glance_patch import json_patch, patch_against
 from reconciler.observed import (
     BASE_KEYS,
     RETIRE_REFUSED_PROPERTY,
@@ -35,7 +35,6 @@ from reconciler.observed import (
 )
 from reconciler.sources import ByteProgress, probe_source
 
-PAGE_SIZE = 1000
 # Base keys a recreated image takes over from the one it replaces.
 CLONED_KEYS = frozenset(
     {
@@ -51,8 +50,6 @@ CLONED_KEYS = frozenset(
     }
 )
 READ_CONCURRENCY = 4
-# Keystone ids are uuid4 hex; some deployments use dashed UUIDs.
-PROJECT_ID = re.compile(r"[0-9a-f]{32}|[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}")
 
 
 class GlanceGateway:
@@ -79,6 +76,7 @@ class GlanceGateway:
         self._peers: dict[str, GlanceGateway] = {}
         self._peers_lock = threading.Lock()
         self._copy_problem: tuple[str | None] | None = None
+        self._pull_problem: tuple[str | None] | None = None
 
     @property
     def glance_endpoint(self) -> str:
@@ -93,22 +91,7 @@ class GlanceGateway:
     # Reading
 
     def _list(self, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        url: str | None = "/images"
-        query: dict[str, Any] | None = {**params, "limit": PAGE_SIZE}
-        while url:
-            response = self._session.glance(
-                "GET", url, params=query, expect=(200,), what="listing images"
-            )
-            body = self._session.json(response, "listing images")
-            if not isinstance(body, dict) or not isinstance(body.get("images"), list):
-                raise CloudError(
-                    f"listing images: {self._session.glance_endpoint} answered JSON without "
-                    "an image list: is it really Glance?"
-                )
-            yield from body.get("images", [])
-            next_link = body.get("next")
-            url = next_link.removeprefix("/v2") if next_link else None
-            query = None
+        return images.list_images(self._session, params)
 
     def snapshot(
         self,
@@ -165,82 +148,16 @@ class GlanceGateway:
 
     def resolve_projects(self, references: Iterable[str]) -> dict[str, str]:
         """Project name or id -> id, through Keystone; an unknown project is a CloudError."""
-        return {reference: self._project_id(reference) for reference in sorted(set(references))}
-
-    def _project_id(self, reference: str) -> str:
-        looks_like_id = PROJECT_ID.fullmatch(reference) is not None
-        by_name = self._session.keystone(
-            "/projects", f"member project '{reference}'", params={"name": reference}
-        )
-        if by_name.status_code == 403 and looks_like_id:
-            return reference
-        if by_name.status_code == 403:
-            raise CloudError(
-                f"member project '{reference}': these credentials may not look projects up by "
-                "name in Keystone; give the project id instead"
-            )
-        if by_name.status_code != 200:
-            raise CloudError(
-                f"member project '{reference}': Keystone answered HTTP {by_name.status_code}: "
-                f"{glance_message(by_name)}"
-            )
-        body = self._session.json(by_name, f"member project '{reference}'")
-        listed = body.get("projects", []) if isinstance(body, dict) else []
-        matches = sorted(str(project["id"]) for project in listed)
-        if len(matches) == 1:
-            return matches[0]
-        if len(matches) > 1:
-            raise CloudError(
-                f"member project '{reference}': {len(matches)} projects have this name "
-                f"({', '.join(matches)}); give the id"
-            )
-        if looks_like_id:
-            by_id = self._session.keystone(
-                f"/projects/{reference}", f"member project '{reference}'"
-            )
-            if by_id.status_code in (200, 403):
-                return reference
-        raise CloudError(f"member project '{reference}' does not exist in Keystone")
+        return {
+            reference: find_project_id(self._session, reference)
+            for reference in sorted(set(references))
+        }
 
     # Writing: one method per action kind
 
     def reserve(self, changes: Iterable[FieldChange]) -> str:
-        """Create the image with exactly these fields, under the id the changes pin or a fresh
-        one chosen here. The create is safe to repeat: a retry sends the same id, and Glance's
-        409 for it means an earlier try made the image (checked: it carries the same name and
-        tags), so no image is ever created twice."""
-        body = create_body(changes)
-        pinned = "id" in body
-        body.setdefault("id", str(uuid.uuid4()))
-        image_id = str(body["id"])
-        what = f"creating image '{body.get('name')}'"
-        response = self._session.glance("POST", "/images", json=body, expect=(201, 409), what=what)
-        if response.status_code == 201:
-            return image_id
-        existing = self._existing(image_id, what)
-        wanted_tags = set(body.get("tags") or ())
-        if (
-            existing is not None
-            and existing.get("name") == body.get("name")
-            and wanted_tags <= set(existing.get("tags") or ())
-        ):
-            return image_id
-        reason = glance_message(response)
-        if pinned:
-            reason = (
-                f"Glance refuses id {image_id}: an image had it before (Glance keeps the "
-                "ids of deleted images and never gives them out again); choose a new id:"
-            )
-        raise CloudError(f"{what}: {reason}")
-
-    def _existing(self, image_id: str, what: str) -> dict[str, Any] | None:
-        response = self._session.glance(
-            "GET", f"/images/{image_id}", expect=(200, 404), what=f"{what}: reading it back"
-        )
-        if response.status_code == 404:
-            return None
-        body = self._session.json(response, what)
-        return body if isinstance(body, dict) else None
+        """Create the image with exactly these fields; see images.reserve."""
+        return images.reserve(self._session, changes)
 
     def update(self, image_id: str, changes: Iterable[FieldChange]) -> None:
         """Apply the changes; a retry (after a lost answer or a 5xx) re-reads the image and
@@ -349,15 +266,10 @@ class GlanceGateway:
             and key != SOURCE_PROPERTY
         }
         new_id = str(uuid.uuid4())
-        self._create_exactly({**fields, "id": new_id}, what)
+        images.create_exactly(self._session, {**fields, "id": new_id}, what)
         for member in sorted(members):
             self.add_member(new_id, member)
         return new_id
-
-    def _create_exactly(self, body: dict[str, Any], what: str) -> None:
-        response = self._session.glance("POST", "/images", json=body, expect=(201, 409), what=what)
-        if response.status_code == 409 and self._existing(str(body["id"]), what) is None:
-            raise self._session.http_error(what, response)
 
     def accept_member(self, image_id: str, member: str, cloud: str) -> None:
         """Accept as the member project: only it may, so through its own clouds.yaml entry."""
@@ -372,12 +284,15 @@ class GlanceGateway:
             what=f"accepting image {image_id} as {member} with cloud '{cloud}'",
         )
 
-    def _peer(self, cloud: str) -> GlanceGateway:
+    def _peer(self, cloud: str, region: str | None = None) -> GlanceGateway:
+        """A gateway to the clouds.yaml entry ``cloud`` (in ``region``, else the entry's own),
+        opened once a run, under the run's retry policy."""
+        key = f"{cloud}\0{region or ''}"
         with self._peers_lock:
-            peer = self._peers.get(cloud)
+            peer = self._peers.get(key)
             if peer is None:
-                peer = self._peers[cloud] = GlanceGateway(
-                    cloud, timeout=self.timeout, retrier=self.retrier
+                peer = self._peers[key] = GlanceGateway(
+                    cloud, timeout=self.timeout, retrier=self.retrier, region=region
                 )
             return peer
 
@@ -425,6 +340,60 @@ class GlanceGateway:
     ) -> None:
         """Have Glance pull the URL, verified; see transfer.web_download."""
         transfer.web_download(self._session, image_id, image, source, self.import_timeout, store)
+
+    def glance_download(
+        self, image_id: str, image: str, source: ImageSource, marker: str, store: str | None = None
+    ) -> None:
+        """Have Glance pull the data from the image of the catalog with ``marker`` in the
+        source's region, verified (see pull.glance_download); the properties the import
+        copied from there are put back as they were, then the checksum is recorded."""
+        before, stored = pull.glance_download(
+            self._session,
+            image_id,
+            image,
+            source,
+            lambda: self.origin(source, image, marker),
+            self.import_timeout,
+            store,
+        )
+        if undone := pull.undone_properties(before, stored):
+            self.update(image_id, undone)
+        transfer.record_checksum(self._session, image_id, image, source, stored)
+
+    def origin(self, source: ImageSource, image: str, marker: str) -> dict[str, Any]:
+        """The image a glance-download of ``source`` pulls from (see pull.find_origin), read
+        with this cloud's credentials in the source's region."""
+        region = pull.pulled_region(source, image, self._session.region_name)
+        try:
+            peer = self._peer(self.cloud, region)
+        except CloudError as error:
+            raise CloudError(
+                f"image '{image}': glance-download from region {region}: {' '.join(error.lines)}"
+            ) from error
+        if peer._session.glance_endpoint == self._session.glance_endpoint:
+            raise CloudError(
+                f"image '{image}': glance-download from region {region}: cloud '{self.cloud}' "
+                f"reaches the same Glance there ({self._session.glance_endpoint}): its "
+                "clouds.yaml entry pins the image endpoint"
+            )
+        return pull.find_origin(peer._list, peer.project_id, image, source, marker)
+
+    def origin_problem(
+        self, source: ImageSource, image: str, marker: str, formats: tuple[str, str]
+    ) -> str | None:
+        """Why a glance-download of ``source`` into an image of these (disk, container)
+        formats cannot work (this Glance lacks the method, the image is not in the source's
+        region, or has other formats there), or None if it can."""
+        if self._pull_problem is None:
+            self._pull_problem = (pull.method_problem(self._session),)
+        try:
+            if self._pull_problem[0] is not None:
+                return self._pull_problem[0]
+            found = self.origin(source, image, marker)
+        except CloudError as error:
+            return " ".join(error.lines)
+        assert source.region is not None
+        return pull.formats_problem(formats, found, source.region)
 
     def copy_to_stores(self, image_id: str, image: str, stores: tuple[str, ...]) -> None:
         """Copy the data to more stores; see stores.copy_to_stores."""

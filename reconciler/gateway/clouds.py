@@ -203,7 +203,8 @@ def load_cloud_region(
     keystoneauth also applies to the authentication requests). No request is made.
 
     The files come from ``search`` (default: ``config_search()``, openstacksdk's own search);
-    ``region`` overrides the entry's region_name. Any of them that openstacksdk would read but
+    ``region`` overrides the entry's region_name, also with a region the entry does not list
+    (its ``regions:``). Any of them that openstacksdk would read but
     skip (unreadable, invalid YAML or JSON), an
     entry that is not a mapping, an unknown cloud, and openstacksdk's own configuration errors
     are CloudErrors naming the file, and openstacksdk is given exactly the checked files, so
@@ -222,7 +223,16 @@ def load_cloud_region(
             raise CloudError(unknown_cloud(cloud, search, files.clouds, known))
         if region is None:
             return config.get_one(cloud=cloud, api_timeout=timeout)
-        return config.get_one(cloud=cloud, region_name=region, api_timeout=timeout)
+        try:
+            return config.get_one(cloud=cloud, region_name=region, api_timeout=timeout)
+        except openstack.exceptions.ConfigException as error:
+            if "not a valid region name" not in str(error):
+                raise
+        # openstacksdk takes only the regions the entry lists (regions:, else its region_name):
+        # the entry's settings in another region are the same, with that region's endpoints.
+        other = config.get_one(cloud=cloud, api_timeout=timeout)
+        other.config["region_name"] = region
+        return other
     except keystoneauth1.exceptions.MissingRequiredOptions as error:
         missing = ", ".join(f"auth.{option.dest}" for option in error.options)
         raise CloudError(

@@ -32,6 +32,15 @@ def show(session: CloudSession, image_id: str, what: str) -> dict[str, Any]:
     return body
 
 
+def enabled_methods(session: CloudSession) -> list[str]:
+    """The import methods this Glance enables (``GET /v2/info/import``)."""
+    what = "reading Glance's import methods"
+    body = session.json(session.glance("GET", "/info/import", expect=(200,), what=what), what)
+    listed = body.get("import-methods") if isinstance(body, dict) else None
+    methods = listed.get("value") if isinstance(listed, dict) else None
+    return [str(method) for method in methods] if isinstance(methods, list) else []
+
+
 class ImportFollower:
     """One import of one image across its tries: ``attempt`` is what the run's retrier runs,
     every try within one ``timeout`` (seconds) from when the follower was made.

@@ -81,6 +81,10 @@ class CloudSession:
                 register_secret(auth[key])
         self.project_id: str = opened.project_id
         self.glance_endpoint = opened.glance_endpoint
+        # The region the session's Glance is in: ``region``, else the clouds.yaml entry's.
+        self.region_name: str | None = (
+            region or self._connection.config.get_region_name("image") or None
+        )
         self._unanswered = 0
         self._last_unanswered = ""
         self._last_answer = time.monotonic()

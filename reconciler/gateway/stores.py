@@ -11,7 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.errors import CloudError
-from reconciler.gateway.imports import IMPORT_ATTEMPTS, RUNNING_TASK, ImportFollower, show
+from reconciler.gateway.imports import (
+    IMPORT_ATTEMPTS,
+    RUNNING_TASK,
+    ImportFollower,
+    enabled_methods,
+    show,
+)
 from reconciler.gateway.session import CloudSession
 from reconciler.observed import store_ids
 
@@ -35,15 +41,10 @@ def offered_stores(session: CloudSession) -> tuple[str, ...]:
 def copy_problem(session: CloudSession) -> str | None:
     """Why Glance cannot copy data between its stores (its import methods, ``GET
     /v2/info/import``, lack copy-image), or None if it can."""
-    what = "reading Glance's import methods"
-    body = session.json(session.glance("GET", "/info/import", expect=(200,), what=what), what)
-    listed = body.get("import-methods") if isinstance(body, dict) else None
-    methods = listed.get("value") if isinstance(listed, dict) else None
-    if not isinstance(methods, list):
-        methods = []
+    methods = enabled_methods(session)
     if COPY_METHOD in methods:
         return None
-    enabled = ", ".join(str(method) for method in methods) or "none"
+    enabled = ", ".join(methods) or "none"
     return (
         f"stores: this Glance does not enable the {COPY_METHOD} import method (enabled: "
         f"{enabled}), so it cannot copy the data to another store"

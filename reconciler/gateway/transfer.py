@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 
 import urllib3
 
-from catalog.model import ImageSource
+from catalog.model import Checksum, ImageSource
 from reconciler.errors import CloudError, DataRefused, ImportTimedOut, SourceError
 from reconciler.gateway.clouds import CLIENT_ERRORS
 from reconciler.gateway.imports import (
@@ -148,7 +148,7 @@ def verify_stored(
     if stored.get("status") != "active":
         raise CloudError(f"image '{image}': status is {stored.get('status')} after upload")
     if stored.get("size") is not None and stored.get("size") != stream.size:
-        _reject(
+        reject_data(
             session,
             image_id,
             image,
@@ -164,7 +164,7 @@ def verify_stored(
     else:
         actual = str(stored.get("os_hash_value"))
     if actual != sent:
-        _reject(
+        reject_data(
             session,
             image_id,
             image,
@@ -204,9 +204,10 @@ def record_checksum(
         session.retrier.run(once)
 
 
-def _reject(
+def reject_data(
     session: CloudSession, image_id: str, image: str, stored: dict[str, Any], why: str
 ) -> NoReturn:
+    """Delete the image, whose data is wrong (``why``), and raise the CloudError that says so."""
     discard(session, image_id, image, protected=bool(stored.get("protected")))
     raise CloudError(
         f"image '{image}': {why}; the image was deleted so that nobody boots it (the next run "
@@ -265,19 +266,31 @@ def web_download(
                 *error.lines, f"the source fails for glance-catalog too: {source_error}"
             ) from error
         raise DataRefused(*error.lines) from error
+    verify_imported(session, image_id, image, expected, stored)
+    record_checksum(session, image_id, image, source, stored)
+
+
+def verify_imported(
+    session: CloudSession,
+    image_id: str,
+    image: str,
+    expected: Checksum,
+    stored: dict[str, Any],
+) -> None:
+    """The data Glance imported must have the ``expected`` digest: Glance's own hash when it
+    uses that algorithm, else the data read back and hashed. Wrong data is deleted."""
     if stored.get("os_hash_algo") == expected.algorithm.value:
         actual = str(stored.get("os_hash_value"))
     else:
         actual = hash_stored(session, image_id, image, expected.algorithm.value)
     if actual != expected.hexdigest:
-        _reject(
+        reject_data(
             session,
             image_id,
             image,
             stored,
             f"Glance imported data with {expected.algorithm}:{actual}, expected {expected}",
         )
-    record_checksum(session, image_id, image, source, stored)
 
 
 class WebDownload(ImportFollower):

@@ -11,11 +11,15 @@ CLI: ``python -m tests.localcloud up [--fresh] [--db postgresql] | down | status
 Glance's database is sqlite (one worker) unless ``ensure_up(db="postgresql")``,
 ``--db postgresql`` or ``GLANCE_DB=postgresql`` selects PostgreSQL (4 workers).
 Clouds in clouds.yaml: ``local`` (admin), ``local-a`` (alice, member of
-project-a), ``local-b`` (bob, member of project-b).
+project-a), ``local-b`` (bob, member of project-b), ``local-r2`` (``local`` in RegionTwo).
 
 A second, multi-store Glance (file stores fast and archive) behind the same Keystone:
 ``multistore.ensure_glance()``, ``up --stores fast,archive`` or ``GC_GLANCE_STORES``; its
 own port (``GC_GLANCE_STORES_PORT``, default the Glance port + 1) and clouds.yaml.
+
+A second region: ``regions.ensure_region_two()`` or ``up --regions 2`` starts a Glance listed in
+Keystone's catalog as region RegionTwo (``GC_GLANCE_R2_PORT``, default the Glance port + 3);
+cloud ``local-r2`` (the admin of ``local``, region_name RegionTwo) reaches it.
 """
 
 from .harness import (

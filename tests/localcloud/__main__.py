@@ -1,9 +1,11 @@
 """CLI: python -m tests.localcloud up [--fresh] [--db sqlite|postgresql] [--stores S,S]
-| down | status.
+[--regions 1|2] | down | status.
 
 Run from the repo root.  ``--db`` defaults to ``$GLANCE_DB``, else sqlite.  ``--stores``
 (or ``GC_GLANCE_STORES``) also starts a multi-store Glance with these file stores on
 ``GC_GLANCE_STORES_PORT`` (see multistore.py); the default Glance stays as it is.
+``--regions 2`` (or ``GC_GLANCE_REGIONS=2``) also starts RegionTwo's Glance on
+``GC_GLANCE_R2_PORT`` (cloud ``local-r2``, see regions.py).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from .harness import ensure_up, env_line, status, stop
 from .multistore import ensure_glance, env_stores
 from .postgres import DB_MODES
 from .procs import LocalCloudError
+from .regions import ensure_region_two, region_two_status
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,6 +39,14 @@ def main(argv: list[str] | None = None) -> int:
         "--stores",
         help="also start a multi-store Glance with these comma-separated file stores "
         "(default: $GC_GLANCE_STORES, else none; fast,archive when given empty)",
+    )
+    up.add_argument(
+        "--regions",
+        type=int,
+        choices=(1, 2),
+        default=int(os.environ.get("GC_GLANCE_REGIONS") or 1),
+        help="2: also start RegionTwo's Glance, cloud local-r2 (default: $GC_GLANCE_REGIONS, "
+        "else 1)",
     )
     sub.add_parser("down", help="stop both servers (and postgres, and further Glances)")
     sub.add_parser("status", help="show whether each server is up (exit 1 if not both)")
@@ -59,12 +70,21 @@ def main(argv: list[str] | None = None) -> int:
                     f"({state}); its clouds: OS_CLIENT_CONFIG_FILE={extra.clouds_yaml}",
                     file=sys.stderr,
                 )
+            if args.regions == 2:
+                two = ensure_region_two(db=args.db)
+                state = "started" if two.started_here else "already running"
+                print(
+                    f"# RegionTwo: {two.name} {two.url} ({state}); cloud local-r2", file=sys.stderr
+                )
             return 0
         if args.cmd == "down":
             stop()
             return 0
         all_up = True
-        for name, st in status().items():
+        found = status()
+        if (two := region_two_status()) is not None:
+            found["glance-r2 (RegionTwo)"] = two
+        for name, st in found.items():
             db = f" (db {st['db']})" if "db" in st else ""
             if st["healthy"]:
                 print(f"{name}: up (pid {st['pid']}) {st['url']}{db}")

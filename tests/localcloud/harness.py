@@ -28,12 +28,30 @@ from pathlib import Path
 from typing import Any
 
 from . import configs, postgres, procs, provision
-from .install import HERE, Paths, ensure_service_venv, glance_db_sync, keystone_init, log, paths
+from .install import (
+    HERE,
+    Paths,
+    ensure_service_venv,
+    glance_db_sync,
+    glance_port,
+    keystone_init,
+    log,
+    paths,
+    region_two_port,
+)
 from .procs import LocalCloudError
 from .services import GLANCE_APPS, Service, gunicorn_argv, server_env, services, wait_healthy
 
 SOURCE_PORTS = range(18080, 18090)  # web-download sources Glance may fetch from
 ALLOWED_IMPORT_PORTS = [80, 443, *SOURCE_PORTS]
+
+
+def glance_download_ports() -> list[int]:
+    """The ports a Glance may import from: web-download sources, and the Glances of both
+    regions (glance-download pulls through the same URL filter)."""
+    return [*ALLOWED_IMPORT_PORTS, glance_port(), region_two_port()]
+
+
 START_TIMEOUT = float(os.environ.get("GC_START_TIMEOUT", "90"))
 
 
@@ -112,7 +130,7 @@ def _write_configs(p: Paths, ks: Service, gl: Service, connection: str | None = 
             glance_url=gl.url,
             keystone_url=ks.url,
             service_password=provision.GLANCE_SERVICE_PASSWORD,
-            allowed_ports=ALLOWED_IMPORT_PORTS,
+            allowed_ports=glance_download_ports(),
             connection=connection,
         ),
         p.run / "glance" / "glance-api-paste.ini": configs.glance_paste_ini(run=p.run),
@@ -125,7 +143,9 @@ def _write_configs(p: Paths, ks: Service, gl: Service, connection: str | None = 
 
 
 def _write_clouds_yaml(p: Paths, ks: Service) -> None:
-    text = configs.clouds_yaml(keystone_url=ks.url, clouds=provision.CLOUDS)
+    text = configs.clouds_yaml(
+        keystone_url=ks.url, clouds=provision.CLOUDS, region_clouds=provision.REGION_CLOUDS
+    )
     if not p.clouds_yaml.exists() or p.clouds_yaml.read_text() != text:
         p.clouds_yaml.write_text(text)
 

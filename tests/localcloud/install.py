@@ -81,6 +81,12 @@ def glance_port() -> int:
     return _port("GC_GLANCE_PORT", 19292)
 
 
+def region_two_port() -> int:
+    """``GC_GLANCE_R2_PORT``, else the default Glance's port + 3 (+1 and +2 are the further
+    Glances of multistore.py)."""
+    return _port("GC_GLANCE_R2_PORT", glance_port() + 3)
+
+
 # --------------------------------------------------------------------- install
 
 

@@ -78,7 +78,9 @@ def _service(name: str, port: int | None) -> Service:
     return extra_glance(paths(), name, port)
 
 
-def _configs(p: Paths, ks: Service, gl: Service, stores: tuple[str, ...]) -> dict[Path, str]:
+def _configs(
+    p: Paths, ks: Service, gl: Service, stores: tuple[str, ...], allowed_ports: list[int]
+) -> dict[Path, str]:
     folder = p.run / gl.name
     return {
         folder / "glance-api.conf": configs.glance_api_conf(
@@ -87,7 +89,7 @@ def _configs(p: Paths, ks: Service, gl: Service, stores: tuple[str, ...]) -> dic
             glance_url=gl.url,
             keystone_url=ks.url,
             service_password=provision.GLANCE_SERVICE_PASSWORD,
-            allowed_ports=ALLOWED_IMPORT_PORTS,
+            allowed_ports=allowed_ports,
             name=gl.name,
             stores=stores,
         ),
@@ -124,20 +126,36 @@ def ensure_glance(
         raise LocalCloudError(f"a further Glance's name starts with 'glance-', not {name!r}")
     ensure_up(db=db)  # Keystone (and the default Glance, whose wsgi folder this one shares)
     p = paths()
+    port_var = "GC_GLANCE_STORES_PORT" if stores else "GC_GLANCE_SINGLE_PORT"
     with procs.file_lock(p.lock):
-        return _up(p, _service(name, port), stores)
+        return start_glance(p, _service(name, port), stores, port_var=port_var)
 
 
-def _up(p: Paths, gl: Service, stores: tuple[str, ...]) -> ExtraGlance:
+def start_glance(
+    p: Paths,
+    gl: Service,
+    stores: tuple[str, ...],
+    *,
+    port_var: str,
+    allowed_ports: list[int] | None = None,
+    clouds_yaml: Path | None = None,
+) -> ExtraGlance:
+    """Start (or reuse) the further Glance ``gl`` with file ``stores``, holding ``p.lock``;
+    Keystone runs. ``port_var`` names the variable that sets its port (for the error when it
+    is taken); ``allowed_ports`` are the ports it may import from (default
+    ALLOWED_IMPORT_PORTS). Without ``clouds_yaml`` it gets its own, whose clouds reach it
+    through image_endpoint_override; else that file's clouds reach it (Keystone's catalog
+    lists it)."""
     ks, _ = services(p)
     folder = p.run / gl.name
-    files = _configs(p, ks, gl, stores)
+    files = _configs(p, ks, gl, stores, allowed_ports or ALLOWED_IMPORT_PORTS)
     digest = _digest(files)
     state = _state(folder)
-    clouds_yaml = p.local / f"{gl.name}.clouds.yaml"
-    clouds_yaml.write_text(
-        configs.clouds_yaml(keystone_url=ks.url, clouds=provision.CLOUDS, image_endpoint=gl.url)
-    )
+    if clouds_yaml is None:
+        clouds_yaml = p.local / f"{gl.name}.clouds.yaml"
+        clouds_yaml.write_text(
+            configs.clouds_yaml(keystone_url=ks.url, clouds=provision.CLOUDS, image_endpoint=gl.url)
+        )
     dirs = configs.store_dirs(folder, stores)
     running = gl.running(p) is not None
     if running and state.get("digest") == digest and gl.healthy():
@@ -148,8 +166,7 @@ def _up(p: Paths, gl: Service, stores: tuple[str, ...]) -> ExtraGlance:
         state = {}
     if procs.port_in_use(gl.port):
         raise LocalCloudError(
-            f"port {gl.port} for {gl.name} is in use by another process; stop it or set "
-            f"{'GC_GLANCE_SINGLE_PORT' if not stores else 'GC_GLANCE_STORES_PORT'}"
+            f"port {gl.port} for {gl.name} is in use by another process; stop it or set {port_var}"
         )
     t0 = time.monotonic()
     work = [folder / sub for sub in ("staging", "tasks", "locks", "image-cache")]

@@ -15,7 +15,7 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
-from .configs import REGION
+from .configs import REGION, REGION_TWO
 
 ADMIN_USER = "admin"
 ADMIN_PASSWORD = "admin-secret"
@@ -35,6 +35,12 @@ CLOUDS: dict[str, tuple[str, str, str]] = {
     "local": (ADMIN_USER, ADMIN_PASSWORD, ADMIN_PROJECT),
     "local-a": ("alice", *TENANT_USERS["alice"][:2]),
     "local-b": ("bob", *TENANT_USERS["bob"][:2]),
+}
+
+# clouds.yaml entries in another region: name -> (an entry of CLOUDS, region_name). The entry
+# is always there; its Glance runs only once regions.ensure_region_two() started it.
+REGION_CLOUDS: dict[str, tuple[str, str]] = {
+    "local-r2": ("local", REGION_TWO),
 }
 
 _TIMEOUT = 30
@@ -138,22 +144,36 @@ class _Admin:
     def grant(self, project_id: str, user_id: str, role_id: str) -> None:
         self.call("PUT", f"/projects/{project_id}/users/{user_id}/roles/{role_id}")
 
-    def ensure_image_service(self, glance_url: str) -> None:
+    def ensure_region(self, region: str) -> None:
+        if not any(r["id"] == region for r in self.call("GET", "/regions")["regions"]):
+            self.call("POST", "/regions", {"region": {"id": region}})
+
+    def ensure_image_service(self, glance_url: str, region: str = REGION) -> None:
+        """The image service and its public, internal and admin endpoints in ``region``
+        (those of other regions are left as they are)."""
         svc = self.find("services", type="image")
         if svc is None:
             body = {"service": {"type": "image", "name": "glance", "enabled": True}}
             svc = self.call("POST", "/services", body)["service"]
         sid = svc["id"]
         endpoints = self.call("GET", "/endpoints", service_id=sid)["endpoints"]
-        existing = {e["interface"]: e for e in endpoints}
+        existing = {e["interface"]: e for e in endpoints if e.get("region_id") == region}
         for interface in ("public", "internal", "admin"):
-            want = {"url": glance_url, "region_id": REGION, "enabled": True}
+            want = {"url": glance_url, "region_id": region, "enabled": True}
             ep = existing.get(interface)
             if ep is None:
                 body = {"endpoint": {"service_id": sid, "interface": interface, **want}}
                 self.call("POST", "/endpoints", body)
-            elif ep.get("url") != glance_url or ep.get("region_id") != REGION:
+            elif ep.get("url") != glance_url or not ep.get("enabled", True):
                 self.call("PATCH", f"/endpoints/{ep['id']}", {"endpoint": want})
+
+
+def register_region(keystone_url: str, glance_url: str, region: str) -> None:
+    """Create ``region`` in Keystone (if needed) and list ``glance_url`` as its image service
+    endpoints (idempotent)."""
+    adm = _Admin(keystone_url)
+    adm.ensure_region(region)
+    adm.ensure_image_service(glance_url, region)
 
 
 def provision(keystone_url: str, glance_url: str) -> dict[str, str]:

@@ -79,6 +79,22 @@ def test_a_valid_entry_gives_a_region_whose_session_times_out_after_timeout(
     assert region.get_session().timeout == 7.5
 
 
+def test_a_region_the_entry_does_not_list_is_the_entry_in_that_region(tmp_path: Path) -> None:
+    """openstacksdk takes only the regions an entry lists (regions:, else its region_name); a
+    glance-download reads another region with the same entry."""
+    (tmp_path / "clouds.yaml").write_text(valid())
+    search = search_in(tmp_path)
+    assert load_cloud_region("local", timeout=5, search=search).get_region_name() == "RegionOne"
+    other = load_cloud_region("local", timeout=5, search=search, region="RegionTwo")
+    assert other.get_region_name("image") == "RegionTwo"
+    assert other.config["auth"]["username"] == "admin"
+    listed = valid().replace("region_name: RegionOne", "regions: [RegionOne, RegionTwo]")
+    (tmp_path / "clouds.yaml").write_text(listed)
+    assert load_cloud_region("local", timeout=5, search=search).get_region_name() == "RegionOne"
+    chosen = load_cloud_region("local", timeout=5, search=search, region="RegionTwo")
+    assert chosen.get_region_name() == "RegionTwo"
+
+
 def test_invalid_yaml_is_an_error_naming_the_file_and_line(tmp_path: Path) -> None:
     path = tmp_path / "clouds.yaml"
     path.write_text("clouds:\n  local:\n    auth: {\n  x: y: z\n")
