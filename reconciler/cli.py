@@ -317,7 +317,7 @@ def _apply_targets(
     quiet: bool,
 ) -> int:
     from reconciler.console import ApplyConsole
-    from reconciler.fleet import apply_fleet
+    from reconciler.fleet import apply_fleet, data_sources
     from reconciler.render import render_result
     from reconciler.render_targets import render_target_applies, render_target_plans
 
@@ -336,7 +336,9 @@ def _apply_targets(
         def progress(target: Target) -> ProgressFactory:
             return lambda image: console.upload_progress(f"[{target.name}] {image}")
 
-        applies = apply_fleet(fleet, max_delete, settings, report, progress, choice.parallel)
+        applies = apply_fleet(
+            fleet, max_delete, settings, report, progress, choice.parallel, data_sources(fleet)
+        )
     echo(render_target_applies(applies, _style), nl=False)
     return combined_exit([entry.failed for entry in applies], [])
 

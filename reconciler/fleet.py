@@ -64,11 +64,13 @@ def plan_fleet(
     error lines instead."""
     fleet = Fleet([])
     lock = threading.Lock()
+    targets = [target for target, _ in selected]
 
     def one(item: tuple[Target, Catalog]) -> TargetPlan:
         target, catalog = item
         try:
-            plan, gateway = plan_target(catalog, target, prune, settings)
+            fed = fed_regions(target, targets)
+            plan, gateway = plan_target(catalog, target, prune, settings, fed)
         except GlanceCatalogError as error:
             return TargetPlan(target, error=error.lines)
         with lock:
@@ -96,6 +98,8 @@ def check_saved_fleet(
     as_targets = {target.name: target for target in catalog.targets}
     fleet = Fleet([])
     lock = threading.Lock()
+    entries = [e for e in saved.entries if e.target.name in chosen]
+    targets = [entry.target for entry in entries]
 
     def one(entry: TargetPlan) -> TargetPlan:
         target, plan = entry.target, entry.plan
@@ -108,7 +112,12 @@ def check_saved_fleet(
                     f"{target.described}; re-run plan (nothing was changed)"
                 )
             checked, gateway = check_saved_plan(
-                plan, catalog.for_target(spec), target, where, settings
+                plan,
+                catalog.for_target(spec),
+                target,
+                where,
+                settings,
+                fed_regions(target, targets),
             )
         except GlanceCatalogError as error:
             return TargetPlan(target, error=error.lines)
@@ -116,8 +125,42 @@ def check_saved_fleet(
             fleet.gateways[target.name] = gateway
         return TargetPlan(target, checked)
 
-    fleet.plans = _each([e for e in saved.entries if e.target.name in chosen], one, bound)
+    fleet.plans = _each(entries, one, bound)
     return fleet
+
+
+def fed_regions(target: Target, targets: Sequence[Target]) -> frozenset[str]:
+    """The regions of the target's cloud that other targets of the run go to."""
+    return frozenset(
+        other.region
+        for other in targets
+        if other.cloud == target.cloud and other.region and other.name != target.name
+    )
+
+
+def data_sources(fleet: Fleet) -> dict[str, set[str]]:
+    """For each planned target, the targets of the run whose regions it takes data from
+    with glance-download: they must be applied first."""
+    from catalog.model import TransferMethod
+
+    targets = [entry.target for entry in fleet.plans]
+    after: dict[str, set[str]] = {}
+    for entry in fleet.plans:
+        if entry.plan is None:
+            continue
+        regions = {
+            action.source.region
+            for action in entry.plan.actions
+            if action.source is not None
+            and action.source.method is TransferMethod.GLANCE_DOWNLOAD
+            and action.source.region
+        }
+        after[entry.target.name] = {
+            other.name
+            for other in targets
+            if other.cloud == entry.target.cloud and other.region in regions
+        }
+    return after
 
 
 def apply_fleet(

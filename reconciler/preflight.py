@@ -28,27 +28,45 @@ class PreflightChecks(Protocol):
     def copy_problem(self) -> str | None: ...
 
 
+def _no_problem() -> str | None:
+    return None
+
+
 def _source_probe(
-    image: str, source: ImageSource, catalog: Catalog, checks: PreflightChecks
+    image: str,
+    source: ImageSource,
+    catalog: Catalog,
+    checks: PreflightChecks,
+    fed_regions: frozenset[str],
 ) -> Callable[[], str | None]:
     """The check of one source: it can be read; for a glance-download, its image is in the
-    other region with the manifest's formats (and Glance here can pull it)."""
+    other region with the manifest's formats (and Glance here can pull it), unless that
+    region is one this run applies first (``fed_regions``): apply checks it then."""
     if source.region is None:
         return partial(checks.source_problem, source, image)
+    if source.region in fed_regions:
+        return _no_problem
     desired = catalog.image(image)
     formats = (desired.disk_format, desired.container_format) if desired else ("", "")
     return partial(checks.origin_problem, source, image, catalog.marker, formats)
 
 
-def preflight(plan: Plan, catalog: Catalog, checks: PreflightChecks, parallel: int = 4) -> Plan:
-    """``plan`` with a conflict (at the image's manifest position) for every problem found."""
+def preflight(
+    plan: Plan,
+    catalog: Catalog,
+    checks: PreflightChecks,
+    parallel: int = 4,
+    fed_regions: frozenset[str] = frozenset(),
+) -> Plan:
+    """``plan`` with a conflict (at the image's manifest position) for every problem found;
+    ``fed_regions`` are the regions of the same cloud that the run applies before this one."""
     probes: dict[tuple[str, str], Callable[[], str | None]] = {}
     for action in plan.actions:
         source = action.source
         if action.kind in (ActionKind.UPLOAD, ActionKind.IMPORT) and source is not None:
             probes.setdefault(
                 (action.image, f"source {source.location} {source.checksum}"),
-                _source_probe(action.image, source, catalog, checks),
+                _source_probe(action.image, source, catalog, checks, fed_regions),
             )
         if action.kind is ActionKind.COPY_TO_STORE:
             probes.setdefault((action.image, "copy-image"), checks.copy_problem)

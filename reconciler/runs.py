@@ -49,10 +49,15 @@ def open_gateway(target: Target, settings: RunSettings) -> GlanceGateway:
 
 
 def plan_target(
-    catalog: Catalog, target: Target, prune: bool, settings: RunSettings
+    catalog: Catalog,
+    target: Target,
+    prune: bool,
+    settings: RunSettings,
+    fed_regions: frozenset[str] = frozenset(),
 ) -> tuple[Plan, GlanceGateway]:
-    """The plan for the target as it is now, with what preflight found as conflicts; the
-    caller closes the gateway."""
+    """The plan for the target as it is now, with what preflight found as conflicts (the
+    images glance-download takes from ``fed_regions``, which the run applies first, are
+    looked for at apply); the caller closes the gateway."""
     from reconciler.planner import make_plan
     from reconciler.preflight import preflight
     from reconciler.resolve import resolve_sources
@@ -63,7 +68,7 @@ def plan_target(
         planned = make_plan(
             catalog, observe(catalog, gateway), prune=prune, stuck_after=settings.stuck_after
         )
-        return preflight(planned, catalog, gateway, settings.parallel), gateway
+        return preflight(planned, catalog, gateway, settings.parallel, fed_regions), gateway
     except BaseException:
         gateway.close()
         raise
@@ -81,7 +86,12 @@ def load_saved_catalog(saved: Plan, where: str) -> Catalog:
 
 
 def check_saved_plan(
-    saved: Plan, catalog: Catalog, target: Target, where: str, settings: RunSettings
+    saved: Plan,
+    catalog: Catalog,
+    target: Target,
+    where: str,
+    settings: RunSettings,
+    fed_regions: frozenset[str] = frozenset(),
 ) -> tuple[Plan, GlanceGateway]:
     """``saved`` (made for ``target`` from ``catalog``, as the target gets it) checked against
     the cloud as it is now, with the manifests' sources in its actions; a plan made from
@@ -109,7 +119,9 @@ def check_saved_plan(
             else action
             for action in saved.actions
         )
-        checked = preflight(replace(saved, actions=actions), catalog, gateway, settings.parallel)
+        checked = preflight(
+            replace(saved, actions=actions), catalog, gateway, settings.parallel, fed_regions
+        )
         return checked, gateway
     except BaseException:
         gateway.close()

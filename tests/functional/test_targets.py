@@ -15,6 +15,8 @@ from tests.faultproxy import FaultProxy
 from tests.functional.support import GlanceProbe, make_disk, run_cli, sha256_of, write_manifest
 from tests.functional.test_cloud_errors import silent_server
 from tests.localcloud import LocalCloud
+from tests.localcloud.multistore import ExtraGlance
+from tests.localcloud.regions import REGION_TWO, REGION_TWO_CLOUD
 
 
 @pytest.fixture
@@ -208,3 +210,46 @@ def test_a_target_behind_a_failing_glance_and_one_behind_a_hung_keystone_fail_al
     assert again.code == 0, again.output
     assert GlanceProbe("local-b").only(f"{fleet_catalog}-base")["status"] == "active"
     assert run_cli("plan", str(healed), "--detailed-exitcode").code == 0
+
+
+def test_one_apply_feeds_the_first_region_and_the_second_pulls_from_it(
+    tmp_path: Path, local_cloud: LocalCloud, region_two: ExtraGlance
+) -> None:
+    """Targets east (RegionOne) and west (RegionTwo, glance-download from RegionOne): one
+    apply uploads to east, then west's Glance pulls from east's; the client reads the source
+    once, and the next plan over both is empty."""
+    catalog = f"t-{uuid.uuid4().hex[:8]}"
+    make_disk(tmp_path / "r.raw", 96 * 1024, 8)
+    checksum = sha256_of(tmp_path / "r.raw")
+    manifest = write_manifest(
+        tmp_path,
+        f"""
+        version: 1
+        catalog: {catalog}
+        targets:
+          - {{name: east, cloud: local, region: RegionOne}}
+          - name: west
+            cloud: local
+            region: {REGION_TWO}
+            overrides: {{source: {{method: glance-download, region: RegionOne}}}}
+        images:
+          - name: {catalog}-pulled
+            disk_format: raw
+            source: {{file: r.raw, checksum: "{checksum}"}}
+        """,
+    )
+    east, west = GlanceProbe("local"), GlanceProbe(REGION_TWO_CLOUD)
+    try:
+        planned = run_cli("plan", str(manifest))
+        assert planned.code == 0, planned.output
+        assert "data will be imported by Glance from region RegionOne" in planned.stdout
+        applied = run_cli("apply", str(manifest), "--auto-approve")
+        assert applied.code == 0, applied.output
+        one, two = east.only(f"{catalog}-pulled"), west.only(f"{catalog}-pulled")
+        assert one["status"] == two["status"] == "active"
+        assert one["os_hash_value"] == two["os_hash_value"]
+        replan = run_cli("plan", str(manifest), "--detailed-exitcode")
+        assert replan.code == 0, replan.output
+    finally:
+        east.delete_tagged(f"glance-catalog:{catalog}")
+        west.delete_tagged(f"glance-catalog:{catalog}")
