@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from catalog.model import DesiredImage, ImageState, TransferMethod, Visibility
-from reconciler.actions import Action, ActionKind, FieldChange
+from reconciler.actions import Action, ActionKind, FieldChange, Replacement
 from reconciler.diff import (
     FORMAT_FIELDS,
     creation_changes,
@@ -170,7 +170,7 @@ def _replacement_reason(
     wanted = wanted_checksum(desired)
     recorded = recorded_checksum(observed, wanted)
     if wanted and recorded and recorded != wanted:
-        return f"the source changed ({recorded} -> {wanted})"
+        return f"source checksum {recorded} -> {wanted}"
     if wanted and recorded is None and not desired.adopt:
         # Only verified data carries a recorded checksum (adopted images are trusted).
         return f"its data was never verified against {wanted}"
@@ -232,6 +232,7 @@ def _remake(
             "delete it by hand; the next run creates it",
         )
     unprotect = (FieldChange("protected", True, False),) if observed.protected else ()
+    marked = Replacement(observed.id, why)
     steps.actions.append(
         Action(
             ActionKind.DISCARD,
@@ -242,7 +243,8 @@ def _remake(
         )
     )
     remade = create(desired, snapshot, marker, reason=f"recreated: {why}")
-    steps.actions += remade.actions
+    steps.actions = [replace(action, replacement=marked) for action in steps.actions]
+    steps.actions += [replace(action, replacement=marked) for action in remade.actions]
     steps.conflicts += remade.conflicts
     steps.notes += remade.notes
     return steps
@@ -405,6 +407,8 @@ def _replace(
         steps.actions.append(
             Action(ActionKind.DEACTIVATE, desired.name, new_id, reason="state: deactivated")
         )
+    marked = Replacement(old.id, why)
+    steps.actions = [replace(action, replacement=marked) for action in steps.actions]
     waiting = [spec.project for spec in desired.members if spec.accept_with is None]
     if desired.visibility is Visibility.SHARED and waiting:
         steps.notes.append(
