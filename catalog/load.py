@@ -41,7 +41,7 @@ from catalog.model import (
     source_name,
 )
 from catalog.schema_errors import schema_diagnostics
-from catalog.yamldoc import ParsedDocument, parse_document
+from catalog.yamldoc import JsonPath, ParsedDocument, parse_document
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 # Below this many bytes of manifests, starting worker processes costs more than it saves.
@@ -157,10 +157,21 @@ def check_file(file: Path, environ: Mapping[str, str] | None = None) -> FileChec
         return file_digest, None, problems  # not YAML at all; a duplicate key still is
     problems.extend(schema_diagnostics(document))
     problems.extend(document_diagnostics(document, file.resolve().parent, environ))
-    images = document.value.get("images") if isinstance(document.value, dict) else None
-    for index in range(len(images) if isinstance(images, list) else 0):
+    value = document.value if isinstance(document.value, dict) else {}
+    images = value.get("images")
+    for index, image in enumerate(images if isinstance(images, list) else []):
         document.known[("images", index)] = document.position(("images", index))
+        if isinstance(image, dict):
+            _known_members(document, ("images", index), image.get("members"))
+    if isinstance(value.get("defaults"), dict):
+        _known_members(document, ("defaults",), value["defaults"].get("members"))
     return file_digest, document, problems
+
+
+def _known_members(document: ParsedDocument, path: JsonPath, members: Any) -> None:
+    for number in range(len(members) if isinstance(members, list) else 0):
+        entry = (*path, "members", number)
+        document.known[entry] = document.position(entry)
 
 
 def _catalog_diagnostics(documents: Iterable[ParsedDocument]) -> Iterable[Diagnostic]:
@@ -258,7 +269,7 @@ def _build_images(documents: list[ParsedDocument]) -> list[DesiredImage]:
                     min_ram=fields["min_ram"],
                     tags=frozenset(fields["tags"]),
                     properties=dict(sorted(fields["properties"].items())),
-                    members=tuple(_member(entry) for entry in fields["members"]),
+                    members=_members(fields["members"], documents, document, index, image),
                     state=ImageState(fields["state"]),
                     position=document.position(("images", index)),
                     image_id=fields["id"].lower() if "id" in fields else None,
@@ -316,10 +327,29 @@ def _retire(*layers: dict[str, Any] | None) -> RetirePolicy:
     )
 
 
-def _member(entry: str | dict[str, str]) -> MemberSpec:
-    if isinstance(entry, str):
-        return MemberSpec(entry)
-    return MemberSpec(entry["project"], entry.get("accept_with"))
+def _members(
+    entries: list[str | dict[str, str]],
+    documents: list[ParsedDocument],
+    document: ParsedDocument,
+    index: int,
+    image: dict[str, Any],
+) -> tuple[MemberSpec, ...]:
+    """The image's members, each at its entry: the image's own, else the defaults' (in the
+    first document that has defaults, as catalog_defaults reads them)."""
+    path: JsonPath
+    if "members" in image:
+        where, path = document, ("images", index, "members")
+    else:
+        where = next((d for d in documents if isinstance(d.value.get("defaults"), dict)), document)
+        path = ("defaults", "members")
+    found = []
+    for number, entry in enumerate(entries):
+        position = where.position((*path, number))
+        if isinstance(entry, str):
+            found.append(MemberSpec(entry, position=position))
+        else:
+            found.append(MemberSpec(entry["project"], entry.get("accept_with"), position))
+    return tuple(found)
 
 
 def _source(

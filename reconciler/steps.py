@@ -98,7 +98,7 @@ def create(
         Action(ActionKind.RESERVE, desired.name, None, tuple(changes), reason=reason)
     )
     steps.actions += _data_actions(desired, None)
-    steps.extend(member_steps(desired, {}, None, snapshot.projects))
+    steps.extend(member_steps(desired, {}, None, snapshot.projects, snapshot.unresolved))
     if desired.state is ImageState.DEACTIVATED:
         steps.actions.append(
             Action(ActionKind.DEACTIVATE, desired.name, None, reason="state: deactivated")
@@ -157,7 +157,9 @@ def converge(
         steps.actions += moves
         steps.conflicts += [stuck] if stuck else []
     members = observed.members if observed.visibility == Visibility.SHARED.value else {}
-    steps.extend(member_steps(desired, members, observed.id, snapshot.projects))
+    steps.extend(
+        member_steps(desired, members, observed.id, snapshot.projects, snapshot.unresolved)
+    )
     steps.actions += _state_actions(desired, observed, has_data)
     _note_foreign_properties(steps, desired, observed)
     return steps

@@ -19,7 +19,7 @@ from typing import Any
 
 from catalog.model import ImageSource
 from reconciler.actions import FieldChange
-from reconciler.errors import CloudError, SourceError
+from reconciler.errors import CloudError, SourceError, UnresolvedProject
 from reconciler.gateway import stores as multistore
 from reconciler.gateway import transfer
 from reconciler.gateway.imports import IMPORT_TIMEOUT_SECONDS, show
@@ -119,7 +119,7 @@ class GlanceGateway:
         with ``stores``, the stores Glance offers.
         """
         wanted_names, wanted_ids = frozenset(names), frozenset(ids)
-        resolved = self.resolve_projects(projects)
+        resolved, unresolved = self.lookup_projects(projects)
         offered = multistore.offered_stores(self._session) if stores else ()
         taken_at = time.time()
         found: dict[str, dict[str, Any]] = {}
@@ -144,7 +144,9 @@ class GlanceGateway:
             ObservedImage.from_glance(found[image_id], members.get(image_id))
             for image_id in sorted(found)
         )
-        return Snapshot(self.cloud, self.project_id, images, resolved, taken_at, offered)
+        return Snapshot(
+            self.cloud, self.project_id, images, resolved, taken_at, offered, unresolved
+        )
 
     def members(self, image_id: str) -> dict[str, str]:
         """Project id -> membership status (pending, accepted, rejected) of one shared image."""
@@ -160,7 +162,24 @@ class GlanceGateway:
 
     def resolve_projects(self, references: Iterable[str]) -> dict[str, str]:
         """Project name or id -> id, through Keystone; an unknown project is a CloudError."""
-        return {reference: self._project_id(reference) for reference in sorted(set(references))}
+        resolved, unresolved = self.lookup_projects(references)
+        if unresolved:
+            raise CloudError(*(why for _, why in sorted(unresolved.items())))
+        return resolved
+
+    def lookup_projects(self, references: Iterable[str]) -> tuple[dict[str, str], dict[str, str]]:
+        """(project name or id -> id, reference -> why it names no single project: it does
+        not exist, several have the name, or these credentials cannot look names up). The
+        planner makes each unresolved member a conflict at its manifest entry; Keystone
+        failing to answer is still a CloudError."""
+        resolved: dict[str, str] = {}
+        unresolved: dict[str, str] = {}
+        for reference in sorted(set(references)):
+            try:
+                resolved[reference] = self._project_id(reference)
+            except UnresolvedProject as error:
+                unresolved[reference] = " ".join(error.lines)
+        return resolved, unresolved
 
     def _project_id(self, reference: str) -> str:
         looks_like_id = PROJECT_ID.fullmatch(reference) is not None
@@ -170,7 +189,7 @@ class GlanceGateway:
         if by_name.status_code == 403 and looks_like_id:
             return reference
         if by_name.status_code == 403:
-            raise CloudError(
+            raise UnresolvedProject(
                 f"member project '{reference}': these credentials may not look projects up by "
                 "name in Keystone; give the project id instead"
             )
@@ -185,7 +204,7 @@ class GlanceGateway:
         if len(matches) == 1:
             return matches[0]
         if len(matches) > 1:
-            raise CloudError(
+            raise UnresolvedProject(
                 f"member project '{reference}': {len(matches)} projects have this name "
                 f"({', '.join(matches)}); give the id"
             )
@@ -195,7 +214,7 @@ class GlanceGateway:
             )
             if by_id.status_code in (200, 403):
                 return reference
-        raise CloudError(f"member project '{reference}' does not exist in Keystone")
+        raise UnresolvedProject(f"member project '{reference}' does not exist in Keystone")
 
     # Writing: one method per action kind
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from catalog.model import Checksum, DesiredImage, ImageState, MemberSpec, Visibility
+from catalog.model import Checksum, DesiredImage, ImageState, MemberSpec, Position, Visibility
 from reconciler.actions import ActionKind, FieldChange
 from reconciler.observed import PREVIOUS_PROPERTY, SOURCE_PROPERTY
 from reconciler.plan import Plan
@@ -204,9 +204,18 @@ def test_a_new_shared_image_gets_its_members_after_it_is_reserved() -> None:
     assert all(action.image_id is None for action in plan.actions)
 
 
-def test_an_unresolved_member_project_is_a_conflict() -> None:
+def test_an_unresolved_member_project_is_a_conflict_at_its_entry_saying_why() -> None:
     plan = make_plan(catalog(shared(MemberSpec("nobody"))), snapshot())
     assert "member project 'nobody' was not resolved" in plan.conflicts[0].message
+    assert plan.conflicts[0].position == "m.yaml:1:1"  # the image's, the entry's unknown
+    entry = MemberSpec("nobody", position=Position("m.yaml", 7, 9))
+    why = {"nobody": "member project 'nobody' does not exist in Keystone"}
+    plan = make_plan(catalog(shared(entry)), replace(snapshot(), unresolved=why))
+    (conflict,) = plan.conflicts
+    assert conflict.as_text() == (
+        "m.yaml:7:9: image 'ubuntu': member project 'nobody' does not exist in Keystone "
+        "(hint: name an existing project, or give its id)"
+    )
 
 
 # Ownership: adopt, id, orphans
