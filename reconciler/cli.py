@@ -8,11 +8,7 @@ traceback logged).
 from __future__ import annotations
 
 import contextlib
-import logging
-import os
 import sys
-import tempfile
-import traceback
 import warnings
 from dataclasses import replace
 from pathlib import Path
@@ -25,20 +21,26 @@ from catalog.errors import GlanceCatalogError
 from catalog.load import check_catalog, load_catalog
 from catalog.model import Catalog, ImageSource, Visibility
 from catalog.secrets import redact_text
+from reconciler.crashlog import log_crash, quiet_libraries
 from reconciler.options import (
     RunSettings,
+    auto_approve_option,
     cloud_option,
+    max_delete_option,
     paths_argument,
     prune_option,
+    quiet_option,
     recursive_option,
+    report_options,
     run_options,
 )
 
 if TYPE_CHECKING:
-    from reconciler.executor import ActionResult
     from reconciler.gateway import GlanceGateway
     from reconciler.observed import Snapshot
     from reconciler.plan import Plan
+    from reconciler.report.reporter import Reporter
+    from reconciler.targets import TargetPlan
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_BUG = 0, 1, 2, 3
 
@@ -46,10 +48,6 @@ EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_BUG = 0, 1, 2, 3
 def echo(text: str, *, err: bool = False, nl: bool = True) -> None:
     """Print: every line the command prints goes through here, so none shows a credential."""
     click.echo(redact_text(text), err=err, nl=nl)
-
-
-def _style(text: str, colour: str) -> str:
-    return click.style(text, fg=colour)
 
 
 def _select_cloud(cloud: str | None) -> str:
@@ -204,7 +202,7 @@ def validate(paths: tuple[Path, ...], recursive: bool, output_format: str) -> in
 @cloud_option
 @prune_option
 @run_options
-@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+@report_options(formats=True, log=False)
 @click.option(
     "-o",
     "--out",
@@ -223,26 +221,37 @@ def plan(
     cloud: str | None,
     prune: bool,
     settings: RunSettings,
-    as_json: bool,
+    reporter: Reporter,
     out: Path | None,
     detailed_exitcode: bool,
 ) -> int:
     """Show what apply would change in Glance, without changing anything."""
-    from reconciler.render import render_plan
-
     catalog = load_catalog(paths, recursive=recursive)
     the_plan, _ = _plan(catalog, _select_cloud(cloud), prune, settings)
-    echo(the_plan.to_json() if as_json else render_plan(the_plan, _style), nl=False)
+    echo(reporter.plans(one_target(the_plan)), nl=False)
     if the_plan.conflicts:
-        return EXIT_ERROR
+        return _conflicted(reporter, the_plan)
     if out is not None:
         try:
             out.write_text(redact_text(the_plan.to_json()), encoding="utf-8")
         except OSError as error:
             raise GlanceCatalogError(f"{out}: cannot save the plan: {error.strerror}") from error
-        if not as_json:
+        if reporter.output == "text":
             echo(f"Saved the plan to {out}; apply it with: glance-catalog apply {out}")
     return EXIT_CHANGES if detailed_exitcode and the_plan.has_changes else EXIT_OK
+
+
+def one_target(the_plan: Plan) -> list[TargetPlan]:
+    """A run over one cloud is a run over one target named after it."""
+    from reconciler.targets import Target, TargetPlan
+
+    return [TargetPlan(Target(the_plan.cloud, the_plan.cloud), the_plan)]
+
+
+def _conflicted(reporter: Reporter, the_plan: Plan) -> int:
+    for line in reporter.stderr_conflicts(one_target(the_plan), terminal=sys.stdout.isatty()):
+        echo(one_line(line), err=True)
+    return EXIT_ERROR
 
 
 @cli.command()
@@ -250,19 +259,11 @@ def plan(
 @recursive_option
 @cloud_option
 @prune_option
-@click.option(
-    "--max-delete",
-    type=click.IntRange(min=0),
-    default=5,
-    show_default=True,
-    metavar="N",
-    help="Refuse to apply a plan that deletes more than N images.",
-)
+@max_delete_option
 @run_options
-@click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
-@click.option(
-    "-q", "--quiet", is_flag=True, help="No progress and no step lines: only the outcome."
-)
+@report_options(formats=False, log=True)
+@auto_approve_option
+@quiet_option
 def apply(
     paths: tuple[Path, ...],
     recursive: bool,
@@ -270,62 +271,64 @@ def apply(
     prune: bool,
     max_delete: int,
     settings: RunSettings,
+    reporter: Reporter,
     auto_approve: bool,
     quiet: bool,
 ) -> int:
     """Change Glance to match the manifests, or apply a plan saved with plan -o FILE.json."""
-    from reconciler.console import ApplyConsole
-    from reconciler.executor import apply_plan, check_applicable
-    from reconciler.render import render_failures, render_plan, render_report, render_result
+    from reconciler.executor import ApplyReport, apply_plan, check_applicable
 
     saved = len(paths) == 1 and paths[0].suffix == ".json"
-    if saved:
-        if prune or recursive:
+    output = reporter.apply_output(echo, quiet=quiet, target=cloud or "")
+    with output.errors():
+        if reporter.json_log and not auto_approve and not saved:
             raise GlanceCatalogError(
-                "--prune and --recursive belong to plan; a saved plan is applied as it is"
+                "--log-format json asks nothing: pass --auto-approve (or apply a saved plan)"
             )
-        the_plan, gateway = _saved_plan(paths[0], cloud, settings)
-    else:
-        catalog = load_catalog(paths, recursive=recursive)
-        the_plan, gateway = _plan(catalog, _select_cloud(cloud), prune, settings)
-    asking = not auto_approve and not saved
-    if not quiet or the_plan.conflicts or asking:
-        echo(render_plan(the_plan, _style), nl=False)
-    check_applicable(the_plan, max_delete)
-    if not the_plan.has_changes:
-        return EXIT_OK
-    # A saved plan was reviewed when it was made, as with terraform apply PLANFILE.
-    if asking:
-        if not sys.stdin.isatty():
-            raise GlanceCatalogError(
-                "refusing to apply: standard input is not a terminal; pass --auto-approve"
+        if saved:
+            if prune or recursive:
+                raise GlanceCatalogError(
+                    "--prune and --recursive belong to plan; a saved plan is applied as it is"
+                )
+            the_plan, gateway = _saved_plan(paths[0], cloud, settings)
+        else:
+            catalog = load_catalog(paths, recursive=recursive)
+            the_plan, gateway = _plan(catalog, _select_cloud(cloud), prune, settings)
+        asking = not auto_approve and not saved
+        output.plan(the_plan, asking=asking)
+        check_applicable(the_plan, max_delete)
+        if not the_plan.has_changes:
+            output.outcome(ApplyReport(()))
+            return EXIT_OK
+        # A saved plan was reviewed when it was made, as with terraform apply PLANFILE.
+        if asking:
+            _confirm()
+        with (
+            output.live(terminal=sys.stdout.isatty()) as console,
+            contextlib.closing(gateway),
+        ):
+            outcome = apply_plan(
+                the_plan,
+                gateway,
+                on_result=console.step,
+                max_delete=max_delete,
+                parallel=settings.parallel,
+                progress=console.upload_progress,
             )
-        answer = click.prompt(
-            "Apply these changes? Only 'yes' is accepted", default="", show_default=False
-        )
-        if answer.strip() != "yes":
-            raise GlanceCatalogError("apply cancelled; nothing was changed")
-
-    with (
-        ApplyConsole(terminal=sys.stdout.isatty(), quiet=quiet) as console,
-        contextlib.closing(gateway),
-    ):
-
-        def report(result: ActionResult) -> None:
-            console.line(render_result(result, _style))
-
-        outcome = apply_plan(
-            the_plan,
-            gateway,
-            on_result=report,
-            max_delete=max_delete,
-            parallel=settings.parallel,
-            progress=console.upload_progress,
-        )
-    if quiet and not outcome.ok:
-        echo(render_failures(outcome, _style))
-    echo(render_report(outcome))
+        output.outcome(outcome)
     return EXIT_OK if outcome.ok else EXIT_ERROR
+
+
+def _confirm() -> None:
+    if not sys.stdin.isatty():
+        raise GlanceCatalogError(
+            "refusing to apply: standard input is not a terminal; pass --auto-approve"
+        )
+    answer = click.prompt(
+        "Apply these changes? Only 'yes' is accepted", default="", show_default=False
+    )
+    if answer.strip() != "yes":
+        raise GlanceCatalogError("apply cancelled; nothing was changed")
 
 
 @cli.command()
@@ -334,23 +337,24 @@ def apply(
 @cloud_option
 @prune_option
 @run_options
-@click.option("--json", "as_json", is_flag=True, help="Print the drift report as JSON.")
+@report_options(formats=True, log=True)
 def drift(
     paths: tuple[Path, ...],
     recursive: bool,
     cloud: str | None,
     prune: bool,
     settings: RunSettings,
-    as_json: bool,
+    reporter: Reporter,
 ) -> int:
     """Check whether Glance matches the manifests: exit 0 in sync, 2 drifted, 1 error."""
-    from reconciler.render import drift_report, render_drift
+    from reconciler.report.jsonlog import logged_errors
 
-    catalog = load_catalog(paths, recursive=recursive)
-    the_plan, _ = _plan(catalog, _select_cloud(cloud), prune, settings)
-    echo(drift_report(the_plan) if as_json else render_drift(the_plan, _style), nl=False)
+    with logged_errors(reporter.drift_log(echo, cloud or "")):
+        catalog = load_catalog(paths, recursive=recursive)
+        the_plan, _ = _plan(catalog, _select_cloud(cloud), prune, settings)
+    echo(reporter.drifts(one_target(the_plan)), nl=False)
     if the_plan.conflicts:
-        return EXIT_ERROR
+        return _conflicted(reporter, the_plan)
     return EXIT_CHANGES if the_plan.has_changes else EXIT_OK
 
 
@@ -371,29 +375,8 @@ def update_versions(
     return EXIT_CHANGES if detailed_exitcode and added else EXIT_OK
 
 
-def _log_crash() -> str:
-    """The traceback in a file only its owner can read (mkstemp makes it 0600), redacted."""
-    handle, path = tempfile.mkstemp(prefix="glance-catalog-crash-", suffix=".log")
-    with os.fdopen(handle, "w") as log:
-        log.write(redact_text(traceback.format_exc()))
-    return path
-
-
-class _RedactingFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        return redact_text(super().format(record))
-
-
-def _quiet_libraries() -> None:
-    """Libraries' own warnings (keystoneauth, urllib3) reach stderr redacted, errors only."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_RedactingFormatter("%(name)s: %(message)s"))
-    handler.setLevel(logging.ERROR)
-    logging.getLogger().addHandler(handler)
-
-
 def main(argv: list[str] | None = None) -> None:
-    _quiet_libraries()
+    quiet_libraries()
     warnings.filterwarnings("ignore", module=r"openstack(\..*)?")
     warnings.filterwarnings("ignore", message=r".*RemovedInSDK50Warning.*")
     try:
@@ -413,7 +396,7 @@ def main(argv: list[str] | None = None) -> None:
         code = EXIT_ERROR
     except Exception as error:  # the last line of defence: never a bare traceback
         echo(
-            f"unexpected error: {type(error).__name__}: {error}; traceback in {_log_crash()}",
+            f"unexpected error: {type(error).__name__}: {error}; traceback in {log_crash()}",
             err=True,
         )
         code = EXIT_BUG
