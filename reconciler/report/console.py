@@ -80,9 +80,10 @@ class ApplyConsole:
         with self._lock:
             click.echo(text)
 
-    def step(self, result: ActionResult) -> None:
-        """The line of one finished step (apply's ``on_result``)."""
-        self.line(render_result(result, self._style))
+    def step(self, result: ActionResult, target: str | None = None) -> None:
+        """The line of one finished step (apply's ``on_result``); ``target``: the label a
+        run over several targets starts the line with."""
+        self.line(render_result(result, self._style, target=target))
 
     def upload_progress(self, image: str) -> ByteProgress | None:
         if self.quiet:

@@ -182,7 +182,8 @@ def error_event(lines: tuple[str, ...], target: str, at: datetime) -> Event:
 class JsonLog:
     """Where apply's (or drift's) events go: ``write`` gets one line at a time, from any
     thread. With ``quiet`` only failed and skipped steps are written (and every other
-    event). Uploads get no progress: ``upload_progress`` is None."""
+    event). Uploads get no progress: ``upload_progress`` is None. The logs of several
+    targets come from ``for_target``: they share the writer and its lock."""
 
     def __init__(
         self,
@@ -191,13 +192,18 @@ class JsonLog:
         *,
         quiet: bool = False,
         clock: Clock = utc_now,
+        lock: threading.Lock | None = None,
     ) -> None:
         self.target = target
         self._write = write
         self._quiet = quiet
         self._clock = clock
-        self._lock = threading.Lock()
+        self._lock = lock or threading.Lock()
         self._started = time.monotonic()
+
+    def for_target(self, target: str) -> JsonLog:
+        """The log of another target of the same run, on the same writer."""
+        return JsonLog(self._write, target, quiet=self._quiet, clock=self._clock, lock=self._lock)
 
     def __enter__(self) -> JsonLog:
         return self

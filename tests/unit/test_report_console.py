@@ -62,3 +62,11 @@ def test_apply_output_for_people_and_for_a_json_log() -> None:
     events = [json.loads(line) for line in logged]
     assert [event["event"] for event in events] == ["plan", "summary", "error"]
     assert events[0]["target"] == "local" and events[1]["result"] == "ok"
+
+
+def test_a_run_over_several_targets_labels_each_step_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with ApplyConsole(terminal=False, quiet=False) as console:
+        console.step(results(mixed_plan()).results[0], target="prod-a")
+    assert capsys.readouterr().out == "[prod-a] r: reserve new: done (done, 1.2 s)\n"

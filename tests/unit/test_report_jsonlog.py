@@ -101,3 +101,12 @@ def test_lines_from_many_threads_never_interleave() -> None:
     for thread in threads:
         thread.join()
     assert len(lines) == 200 and all(json.loads(line)["action"] == "reserve" for line in lines)
+
+
+def test_the_logs_of_several_targets_share_one_writer() -> None:
+    log, lines = logged()
+    other = log.for_target("prod-b")
+    result = results(mixed_plan()).results[0]
+    log.step(result)
+    other.step(result)
+    assert [json.loads(line)["target"] for line in lines] == ["local", "prod-b"]
