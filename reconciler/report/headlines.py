@@ -65,12 +65,10 @@ def headline(action: Action, *, in_block: bool = False) -> str:
         cloud = f"(cloud '{action.accept_with}')"
         return f"{_member(action)} will accept its membership {cloud}{target}"
     if action.kind is ActionKind.RESERVE:
-        replacing = action.reason.startswith("replacement")
-        return (
-            f"will be created ({action.reason})"
-            if replacing and not in_block
-            else ("will be created")
-        )
+        # A replacement saved before steps were marked still says why on its own line.
+        if action.reason.startswith("replacement") and not in_block:
+            return f"will be created ({action.reason})"
+        return "will be created"
     if action.kind in (ActionKind.UPLOAD, ActionKind.IMPORT):
         return _data(action)
     if action.kind is ActionKind.COPY_TO_STORE:
