@@ -18,32 +18,17 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from catalog.build import build_images, build_targets
 from catalog.checks import document_diagnostics
 from catalog.diagnostics import Diagnostic, ManifestInvalid, sort_diagnostics
 from catalog.locate import diagnostic_at
-from catalog.merge import catalog_defaults, merged_diagnostics, merged_fields
+from catalog.merge import merged_diagnostics
 from catalog.model import (
-    DEFAULT_VERSION_NAME,
     Catalog,
-    CatalogTarget,
-    Checksum,
-    Compression,
-    DesiredImage,
-    ImageSource,
-    ImageState,
-    ImageVersion,
-    MemberSpec,
-    RetireAction,
-    RetirePolicy,
-    SupersededAction,
-    TrackSpec,
-    TransferMethod,
-    Visibility,
-    source_name,
 )
 from catalog.schema_errors import schema_diagnostics
-from catalog.targets import target_diagnostics, target_entries, target_fields, targets_document
-from catalog.yamldoc import ParsedDocument, parse_document
+from catalog.targets import target_diagnostics
+from catalog.yamldoc import JsonPath, ParsedDocument, parse_document
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 # Below this many bytes of manifests, starting worker processes costs more than it saves.
@@ -115,11 +100,11 @@ def check_catalog(
     problems.extend(target_diagnostics(documents))
     if problems or not documents:
         return LoadResult(None, tuple(sort_diagnostics(problems)), tuple(files))
-    images = _build_images(documents)
+    images = build_images(documents)
     name = str(documents[0].value["catalog"])
     prune = any(document.value.get("prune") is True for document in documents)
     catalog = Catalog(
-        name, tuple(images), tuple(files), digest.hexdigest(), prune, _build_targets(documents)
+        name, tuple(images), tuple(files), digest.hexdigest(), prune, build_targets(documents)
     )
     return LoadResult(catalog, (), tuple(files))
 
@@ -162,10 +147,31 @@ def check_file(file: Path, environ: Mapping[str, str] | None = None) -> FileChec
         return file_digest, None, problems  # not YAML at all; a duplicate key still is
     problems.extend(schema_diagnostics(document))
     problems.extend(document_diagnostics(document, file.resolve().parent, environ))
-    images = document.value.get("images") if isinstance(document.value, dict) else None
-    for index in range(len(images) if isinstance(images, list) else 0):
+    value = document.value if isinstance(document.value, dict) else {}
+    images = value.get("images")
+    for index, image in enumerate(images if isinstance(images, list) else []):
         document.known[("images", index)] = document.position(("images", index))
+        if isinstance(image, dict):
+            _known_members(document, ("images", index), image.get("members"))
+    if isinstance(value.get("defaults"), dict):
+        _known_members(document, ("defaults",), value["defaults"].get("members"))
+    for index, target in enumerate(value.get("targets") or []):
+        if not isinstance(target, dict):
+            continue
+        if isinstance(target.get("overrides"), dict):
+            overrides = target["overrides"].get("members")
+            _known_members(document, ("targets", index, "overrides"), overrides)
+        for name, override in (target.get("images") or {}).items():
+            if isinstance(override, dict):
+                path = ("targets", index, "images", name)
+                _known_members(document, path, override.get("members"))
     return file_digest, document, problems
+
+
+def _known_members(document: ParsedDocument, path: JsonPath, members: Any) -> None:
+    for number in range(len(members) if isinstance(members, list) else 0):
+        entry = (*path, "members", number)
+        document.known[entry] = document.position(entry)
 
 
 def _catalog_diagnostics(documents: Iterable[ParsedDocument]) -> Iterable[Diagnostic]:
@@ -240,135 +246,3 @@ def _unique_keys(
             )
         else:
             first_seen[seen_as] = (document, index)
-
-
-def _build_images(documents: list[ParsedDocument]) -> list[DesiredImage]:
-    """DesiredImages from documents that passed every check."""
-    defaults = catalog_defaults(documents)
-    return [
-        _desired(merged_fields(defaults, image), image, defaults, document, index)
-        for document in documents
-        for index, image in enumerate(document.value.get("images") or [])
-    ]
-
-
-def _build_targets(documents: list[ParsedDocument]) -> tuple[CatalogTarget, ...]:
-    """The targets of documents that passed every check, each with its images overridden."""
-    defaults = catalog_defaults(documents)
-    given = targets_document(documents)
-    return tuple(
-        CatalogTarget(
-            name=target["name"],
-            cloud=target["cloud"],
-            region=target.get("region"),
-            images=tuple(
-                _desired(target_fields(defaults, image, target), image, defaults, document, index)
-                for document in documents
-                for index, image in enumerate(document.value.get("images") or [])
-            ),
-            position=given.position(("targets", number)) if given is not None else None,
-        )
-        for number, target in target_entries(given)
-    )
-
-
-def _desired(
-    fields: dict[str, Any],
-    image: dict[str, Any],
-    defaults: dict[str, Any],
-    document: ParsedDocument,
-    index: int,
-) -> DesiredImage:
-    manifest_dir = Path(document.file).resolve().parent
-    return DesiredImage(
-        name=fields["name"],
-        source=_source(fields.get("source"), manifest_dir, fields["container_format"]),
-        disk_format=fields.get("disk_format", "raw"),
-        container_format=fields["container_format"],
-        visibility=Visibility(fields["visibility"]),
-        protected=fields["protected"],
-        hidden=fields["hidden"],
-        min_disk=fields["min_disk"],
-        min_ram=fields["min_ram"],
-        tags=frozenset(fields["tags"]),
-        properties=dict(sorted(fields["properties"].items())),
-        members=tuple(_member(entry) for entry in fields["members"]),
-        state=ImageState(fields["state"]),
-        position=document.position(("images", index)),
-        image_id=fields["id"].lower() if "id" in fields else None,
-        adopt=fields["adopt"],
-        keep_previous=fields["keep_previous"],
-        versions=tuple(
-            ImageVersion(
-                entry["version"],
-                source,
-                document.position(("images", index, "versions", number)),
-            )
-            for number, entry in enumerate(fields.get("versions") or [])
-            if (source := _source(entry["source"], manifest_dir, fields["container_format"]))
-            is not None
-        ),
-        current=fields.get("current"),
-        version_name=fields.get("version_name", DEFAULT_VERSION_NAME),
-        retire=_retire(defaults.get("retire"), image.get("retire")),
-        track=_track(fields.get("track"), manifest_dir),
-        stores=tuple(fields.get("stores", ())),
-    )
-
-
-def _track(track: dict[str, Any] | None, manifest_dir: Path) -> TrackSpec | None:
-    if track is None:
-        return None
-    key = track.get("signing_key")
-    return TrackSpec(
-        checksum_url=track["checksum_url"],
-        file=track["file"],
-        index_url=track.get("index_url"),
-        url=track.get("url"),
-        checksum_signature_url=track.get("checksum_signature_url"),
-        signing_key=(manifest_dir / key).resolve() if key is not None else None,
-        method=TransferMethod(track.get("method", "upload")),
-    )
-
-
-def _retire(*layers: dict[str, Any] | None) -> RetirePolicy:
-    """The retire policy of the defaults under the image's, merged key by key."""
-    merged: dict[str, Any] = {}
-    for layer in layers:
-        merged.update(layer or {})
-    policy = RetirePolicy()
-    return RetirePolicy(
-        keep=merged.get("keep", policy.keep),
-        superseded=SupersededAction(merged.get("superseded", policy.superseded)),
-        beyond_keep=RetireAction(merged.get("beyond_keep", policy.beyond_keep)),
-    )
-
-
-def _member(entry: str | dict[str, str]) -> MemberSpec:
-    if isinstance(entry, str):
-        return MemberSpec(entry)
-    return MemberSpec(entry["project"], entry.get("accept_with"))
-
-
-def _source(
-    source: dict[str, Any] | None, manifest_dir: Path, container_format: str
-) -> ImageSource | None:
-    if source is None:
-        return None
-    checksum = source.get("checksum")
-    url, file = source.get("url"), source.get("file")
-    key = source.get("signing_key")
-    return ImageSource(
-        url=url,
-        file=(manifest_dir / file).resolve() if file is not None else None,
-        checksum=Checksum.parse(checksum) if checksum is not None else None,
-        method=TransferMethod(source.get("method", "upload")),
-        checksum_url=source.get("checksum_url"),
-        checksum_signature_url=source.get("checksum_signature_url"),
-        signing_key=(manifest_dir / key).resolve() if key is not None else None,
-        checksum_name=source.get("checksum_name"),
-        compression=Compression.resolve(
-            source.get("decompress", "auto"), source_name(url, file), container_format
-        ),
-        region=source.get("region"),
-    )

@@ -202,11 +202,13 @@ class MemberSpec:
     """A project that should be a member of a shared image; ``project`` is a name or an id.
 
     With ``accept_with`` (a clouds.yaml entry scoped to that project) the membership is also
-    accepted, which only the member project itself may do.
+    accepted, which only the member project itself may do. ``position`` is where the entry
+    stands in the manifest (in ``defaults:`` when the image inherits its members), when known.
     """
 
     project: str
     accept_with: str | None = None
+    position: Position | None = field(default=None, compare=False)
 
 
 class SupersededAction(StrEnum):

@@ -78,6 +78,20 @@ class FieldChange:
 
 
 @dataclass(frozen=True)
+class Replacement:
+    """Marks every step of one replacement: a new image takes the place of the Glance image
+    ``old_id`` (a replacement proper, or a broken image deleted and made again). ``why`` says
+    what changed, for people; it never steers apply. The steps of one replacement share
+    ``image``, ``version`` and this value, which is how reports group them."""
+
+    old_id: str
+    why: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"old_id": self.old_id, "why": self.why}
+
+
+@dataclass(frozen=True)
 class Action:
     """One step of a plan on one image.
 
@@ -96,6 +110,8 @@ class Action:
     empty for Glance's default; for COPY_TO_STORE the stores to copy to (one or more, none of
     which holds the data yet); for REMOVE_FROM_STORE exactly the one store to remove the data
     from, planned only where another store keeps a copy; empty for every other kind.
+
+    ``replacement`` is set on each step of a replacement (see Replacement), None otherwise.
     """
 
     kind: ActionKind
@@ -109,3 +125,4 @@ class Action:
     recreatable: bool = False
     version: str | None = None
     stores: tuple[str, ...] = ()
+    replacement: Replacement | None = None

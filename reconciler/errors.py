@@ -12,6 +12,7 @@ __all__ = [
     "PlanConflict",
     "SourceError",
     "TransferError",
+    "UnresolvedProject",
 ]
 
 
@@ -35,6 +36,11 @@ class CloudError(TransferError):
 class DataRefused(CloudError):
     """Glance itself keeps failing to take data into one image (retries spent on its side,
     not the source's): an image without verified data in that state is made again."""
+
+
+class UnresolvedProject(CloudError):
+    """A member project the manifest names is no single project of the cloud (unknown,
+    ambiguous, or not to be looked up by name with these credentials)."""
 
 
 class ImportTimedOut(CloudError):

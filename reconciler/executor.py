@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from catalog.errors import GlanceCatalogError
 from catalog.model import ImageSource, marker_tag
@@ -67,13 +67,24 @@ class Outcome(StrEnum):
 @dataclass(frozen=True)
 class ActionResult:
     """What happened to one action; ``detail`` says why it failed or was skipped, or what it
-    produced (an id, a size)."""
+    produced (an id, a size). ``size`` is the bytes a done upload sent (None for every other
+    step)."""
 
     action: Action
     outcome: Outcome
     detail: str
     seconds: float
     image_id: str | None
+    size: int | None = None
+
+
+class _Done(NamedTuple):
+    """What a step that succeeded produced: its detail, the id it leaves the image with, and
+    the bytes it sent (an upload only)."""
+
+    detail: str
+    image_id: str | None
+    size: int | None = None
 
 
 @dataclass(frozen=True)
@@ -158,11 +169,12 @@ class ImagePipeline:
                     ),
                 )
                 continue
+            size = None
             try:
                 if action.kind in (ActionKind.UPLOAD, ActionKind.IMPORT):
-                    detail, image_id = self._data(action, image_id, writer, progress)
+                    detail, image_id, size = self._data(action, image_id, writer, progress)
                 else:
-                    detail, image_id = _run(action, image_id, writer, progress, self.marker)
+                    detail, image_id, size = _run(action, image_id, writer, progress, self.marker)
             except GlanceCatalogError as error:
                 self.failure = " ".join(error.lines)
                 outcome, detail = Outcome.FAILED, self.failure
@@ -170,9 +182,8 @@ class ImagePipeline:
                 outcome = Outcome.DONE
                 if action.kind is ActionKind.RESERVE and image_id is not None:
                     self.created[action.version] = image_id
-            record(
-                index, ActionResult(action, outcome, detail, time.monotonic() - started, image_id)
-            )
+            seconds = time.monotonic() - started
+            record(index, ActionResult(action, outcome, detail, seconds, image_id, size))
 
     def _data(
         self,
@@ -180,7 +191,7 @@ class ImagePipeline:
         image_id: str | None,
         writer: ImageWriter,
         progress: ProgressFactory | None,
-    ) -> tuple[str, str | None]:
+    ) -> _Done:
         """A data step; when Glance cannot take data into the image and the plan allows it,
         the image is made again (once) and the data sent to the new one."""
         try:
@@ -196,9 +207,9 @@ class ImagePipeline:
                 ) from error
             new_id = writer.recreate(image_id, action.image)
             self.take_new_id(image_id, new_id)
-            detail, _ = _run(action, new_id, writer, progress, self.marker)
+            detail, _, size = _run(action, new_id, writer, progress, self.marker)
             why = " ".join(error.lines)
-            return f"{detail} after recreating the image as {new_id} ({why})", new_id
+            return _Done(f"{detail} after recreating the image as {new_id} ({why})", new_id, size)
         except ImportTimedOut as error:
             if image_id is None or not action.recreatable:
                 raise
@@ -262,10 +273,10 @@ def _run(
     writer: ImageWriter,
     progress: ProgressFactory | None,
     marker: str,
-) -> tuple[str, str | None]:
+) -> _Done:
     if action.kind is ActionKind.RESERVE:
         new_id = writer.reserve(action.changes)
-        return f"created {new_id}", new_id
+        return _Done(f"created {new_id}", new_id)
     if image_id is None:
         raise GlanceCatalogError(f"image '{action.image}': no image id for {action.kind.value}")
     if action.kind is ActionKind.UPLOAD:
@@ -278,48 +289,48 @@ def _run(
         finally:
             if bar is not None:
                 bar.finish(ok)
-        return f"uploaded {size} bytes", image_id
+        return _Done(f"uploaded {size} bytes", image_id, size)
     if action.kind is ActionKind.IMPORT:
         assert action.source is not None
         if action.source.region is not None:
             writer.glance_download(image_id, action.image, action.source, marker, _store(action))
-            return f"pulled by Glance from region {action.source.region}", image_id
+            return _Done(f"pulled by Glance from region {action.source.region}", image_id)
         writer.web_download(image_id, action.image, action.source, _store(action))
-        return "imported by Glance", image_id
+        return _Done("imported by Glance", image_id)
     if action.kind is ActionKind.COPY_TO_STORE:
         writer.copy_to_stores(image_id, action.image, action.stores)
-        return f"copied to {', '.join(action.stores)}", image_id
+        return _Done(f"copied to {', '.join(action.stores)}", image_id)
     if action.kind is ActionKind.REMOVE_FROM_STORE:
         (store,) = action.stores
         writer.remove_from_store(image_id, action.image, store)
-        return f"removed from {store}", image_id
+        return _Done(f"removed from {store}", image_id)
     if action.kind in (ActionKind.UPDATE, ActionKind.PREPARE):
         writer.update(image_id, action.changes)
-        return f"updated {len(action.changes)} field(s)", image_id
+        return _Done(f"updated {len(action.changes)} field(s)", image_id)
     if action.kind is ActionKind.RENAME:
         writer.update(image_id, action.changes)
-        return f"renamed to {action.changes[0].after}", image_id
+        return _Done(f"renamed to {action.changes[0].after}", image_id)
     if action.kind.is_member_change:
-        return _run_member(action, image_id, writer), image_id
+        return _Done(_run_member(action, image_id, writer), image_id)
     if action.kind is ActionKind.DEACTIVATE:
         writer.deactivate(image_id)
-        return "deactivated", image_id
+        return _Done("deactivated", image_id)
     if action.kind is ActionKind.REACTIVATE:
         writer.reactivate(image_id)
-        return "reactivated", image_id
+        return _Done("reactivated", image_id)
     if action.kind is ActionKind.DELETE:
         writer.delete(image_id)
-        return "deleted", image_id
+        return _Done("deleted", image_id)
     if action.kind is ActionKind.RETIRE:
         refused = writer.retire(image_id)
         if refused is None:
-            return "deleted", image_id
-        return f"Glance refused the delete ({refused}); hidden instead", image_id
+            return _Done("deleted", image_id)
+        return _Done(f"Glance refused the delete ({refused}); hidden instead", image_id)
     if action.kind is ActionKind.DISCARD:
         if action.changes:
             writer.update(image_id, action.changes)
         writer.delete(image_id)
-        return "deleted; it is made again next", image_id
+        return _Done("deleted; it is made again next", image_id)
     raise AssertionError(f"unhandled action kind {action.kind}")
 
 

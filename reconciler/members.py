@@ -22,22 +22,26 @@ def member_steps(
     members: Mapping[str, str],
     image_id: str | None,
     projects: Mapping[str, str],
+    unresolved: Mapping[str, str] | None = None,
 ) -> MemberSteps:
     """Members to add, accept and remove so that the image's ``members`` (project id ->
     status) match the manifest; a status only the member can change is a note.
 
-    ``projects`` maps the manifest's project names and ids to ids; one missing is a conflict.
+    ``projects`` maps the manifest's project names and ids to ids; one missing is a conflict
+    at the member's entry in the manifest, saying why (``unresolved``: reference -> why).
     """
     steps = MemberSteps()
     wanted = {}
     for spec in desired.members if desired.visibility is Visibility.SHARED else ():
         project_id = projects.get(spec.project)
         if project_id is None:
+            why = (unresolved or {}).get(spec.project)
             steps.conflicts.append(
                 Conflict(
                     desired.name,
-                    f"member project '{spec.project}' was not resolved",
+                    why or f"member project '{spec.project}' was not resolved",
                     "name an existing project, or give its id",
+                    str(spec.position or desired.position),
                 )
             )
             continue

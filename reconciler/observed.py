@@ -183,7 +183,8 @@ class Snapshot:
     ``taken_at`` is when the listing started (epoch seconds), to tell how long an image has
     been stuck. ``stores`` are the ids of the stores Glance offers (``GET /v2/info/stores``),
     read only when the catalog names stores: empty when Glance has no multi-store backends
-    (or when they were not read).
+    (or when they were not read). ``unresolved`` maps each member project the catalog names
+    that Keystone does not resolve to one project to why (a one-line message).
     """
 
     cloud: str
@@ -192,6 +193,7 @@ class Snapshot:
     projects: Mapping[str, str] = field(default_factory=dict)
     taken_at: float = 0.0
     stores: tuple[str, ...] = ()
+    unresolved: Mapping[str, str] = field(default_factory=dict)
 
     @cached_property
     def _by_name(self) -> dict[str, list[ObservedImage]]:

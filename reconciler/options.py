@@ -4,6 +4,8 @@ options of export."""
 from __future__ import annotations
 
 import functools
+import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -162,6 +164,20 @@ def run_options(command: Callable[..., int]) -> Callable[..., int]:
     return wrapper
 
 
+max_delete_option = click.option(
+    "--max-delete",
+    type=click.IntRange(min=0),
+    default=5,
+    show_default=True,
+    metavar="N",
+    help="Refuse to apply a plan that deletes more than N images.",
+)
+auto_approve_option = click.option(
+    "--auto-approve", is_flag=True, help="Apply without asking for confirmation."
+)
+quiet_option = click.option(
+    "-q", "--quiet", is_flag=True, help="No progress and no step lines: only the outcome."
+)
 prune_option = click.option(
     "--prune",
     is_flag=True,
@@ -231,3 +247,86 @@ def export_options(command: Callable[..., int]) -> Callable[..., int]:
     for option in reversed(options):
         wrapper = option(wrapper)
     return wrapper
+
+
+def report_options(
+    *, formats: bool, log: bool
+) -> Callable[[Callable[..., int]], Callable[..., int]]:
+    """Adds the output options, passed as one ``reporter: Reporter`` argument: --no-color and
+    -v/--verbose; with ``formats`` --format text|json|markdown and --json (the same as
+    --format json); with ``log`` --log-format text|json."""
+
+    def decorate(command: Callable[..., int]) -> Callable[..., int]:
+        @functools.wraps(command)
+        def wrapper(
+            *args: Any,
+            no_color: bool,
+            verbose: bool,
+            output_format: str | None = None,
+            as_json: bool = False,
+            log_format: str = "text",
+            **kwargs: Any,
+        ) -> int:
+            # Imported here: validate starts without the renderers.
+            from reconciler.report.reporter import Reporter
+
+            if as_json and output_format not in (None, "json"):
+                raise click.UsageError(
+                    f"--json is --format json; it cannot go with --format {output_format}"
+                )
+            chosen = "json" if as_json else output_format or "text"
+            if log_format == "json" and chosen != "text":
+                raise click.UsageError(
+                    f"--log-format json prints JSON lines; it cannot go with --format {chosen}"
+                )
+            reporter = Reporter.choose(
+                output=chosen,
+                log=log_format,
+                no_color=no_color,
+                verbose=verbose,
+                terminal=sys.stdout.isatty(),
+                environ=os.environ,
+            )
+            return command(*args, reporter=reporter, **kwargs)
+
+        options = [
+            click.option(
+                "--no-color",
+                is_flag=True,
+                help="No colour (as NO_COLOR=1 does); colour is only ever used on a terminal.",
+            ),
+            click.option(
+                "-v",
+                "--verbose",
+                is_flag=True,
+                help="Also show glance-catalog's own bookkeeping changes (glance_catalog_* "
+                "properties, the catalog's marker tag).",
+            ),
+        ]
+        if formats:
+            options += [
+                click.option(
+                    "--format",
+                    "output_format",
+                    type=click.Choice(["text", "json", "markdown"]),
+                    default=None,
+                    help="text for people (default), json, or markdown for a pull-request comment.",
+                ),
+                click.option("--json", "as_json", is_flag=True, help="The same as --format json."),
+            ]
+        if log:
+            options.append(
+                click.option(
+                    "--log-format",
+                    type=click.Choice(["text", "json"]),
+                    default="text",
+                    show_default=True,
+                    help="json: one JSON object a line per step and a summary, for log "
+                    "pipelines (no progress bars, no colour).",
+                )
+            )
+        for option in reversed(options):
+            wrapper = option(wrapper)
+        return wrapper
+
+    return decorate

@@ -9,7 +9,7 @@ from typing import Any
 
 from catalog.model import Checksum, Compression, ImageSource, TransferMethod
 from catalog.secrets import redact_url
-from reconciler.actions import Action, ActionKind, FieldChange
+from reconciler.actions import Action, ActionKind, FieldChange, Replacement
 from reconciler.errors import GlanceCatalogError
 
 FORMAT_VERSION = 3
@@ -198,7 +198,7 @@ def _source_from_json(document: dict[str, Any] | None) -> ImageSource | None:
 
 
 def _action_to_json(action: Action) -> dict[str, Any]:
-    return {
+    document: dict[str, Any] = {
         "action": action.kind.value,
         "image": action.image,
         "image_id": action.image_id,
@@ -211,6 +211,10 @@ def _action_to_json(action: Action) -> dict[str, Any]:
         "stores": list(action.stores),
         "reason": action.reason,
     }
+    if action.replacement is not None:
+        # Only then: a plan without replacements reads as it always did.
+        document["replacement"] = action.replacement.to_json()
+    return document
 
 
 def _action_from_json(document: dict[str, Any]) -> Action:
@@ -227,4 +231,6 @@ def _action_from_json(document: dict[str, Any]) -> Action:
         version=document.get("version"),
         # Absent from plans saved before multi-store.
         stores=tuple(str(store) for store in document.get("stores", ())),
+        # Absent from plans saved before replacements were marked (they render ungrouped).
+        replacement=Replacement(**replaced) if (replaced := document.get("replacement")) else None,
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from catalog.model import DesiredImage, ImageState, Visibility
-from reconciler.actions import Action, ActionKind, FieldChange
+from reconciler.actions import Action, ActionKind, FieldChange, Replacement
 from reconciler.diff import (
     FORMAT_FIELDS,
     creation_changes,
@@ -98,7 +98,7 @@ def create(
         Action(ActionKind.RESERVE, desired.name, None, tuple(changes), reason=reason)
     )
     steps.actions += _data_actions(desired, None)
-    steps.extend(member_steps(desired, {}, None, snapshot.projects))
+    steps.extend(member_steps(desired, {}, None, snapshot.projects, snapshot.unresolved))
     if desired.state is ImageState.DEACTIVATED:
         steps.actions.append(
             Action(ActionKind.DEACTIVATE, desired.name, None, reason="state: deactivated")
@@ -157,7 +157,9 @@ def converge(
         steps.actions += moves
         steps.conflicts += [stuck] if stuck else []
     members = observed.members if observed.visibility == Visibility.SHARED.value else {}
-    steps.extend(member_steps(desired, members, observed.id, snapshot.projects))
+    steps.extend(
+        member_steps(desired, members, observed.id, snapshot.projects, snapshot.unresolved)
+    )
     steps.actions += _state_actions(desired, observed, has_data)
     _note_foreign_properties(steps, desired, observed)
     return steps
@@ -170,7 +172,7 @@ def _replacement_reason(
     wanted = wanted_checksum(desired)
     recorded = recorded_checksum(observed, wanted)
     if wanted and recorded and recorded != wanted:
-        return f"the source changed ({recorded} -> {wanted})"
+        return f"source checksum {recorded} -> {wanted}"
     if wanted and recorded is None and not desired.adopt:
         # Only verified data carries a recorded checksum (adopted images are trusted).
         return f"its data was never verified against {wanted}"
@@ -232,6 +234,7 @@ def _remake(
             "delete it by hand; the next run creates it",
         )
     unprotect = (FieldChange("protected", True, False),) if observed.protected else ()
+    marked = Replacement(observed.id, why)
     steps.actions.append(
         Action(
             ActionKind.DISCARD,
@@ -242,7 +245,8 @@ def _remake(
         )
     )
     remade = create(desired, snapshot, marker, reason=f"recreated: {why}")
-    steps.actions += remade.actions
+    steps.actions = [replace(action, replacement=marked) for action in steps.actions]
+    steps.actions += [replace(action, replacement=marked) for action in remade.actions]
     steps.conflicts += remade.conflicts
     steps.notes += remade.notes
     return steps
@@ -402,6 +406,8 @@ def _replace(
         steps.actions.append(
             Action(ActionKind.DEACTIVATE, desired.name, new_id, reason="state: deactivated")
         )
+    marked = Replacement(old.id, why)
+    steps.actions = [replace(action, replacement=marked) for action in steps.actions]
     waiting = [spec.project for spec in desired.members if spec.accept_with is None]
     if desired.visibility is Visibility.SHARED and waiting:
         steps.notes.append(

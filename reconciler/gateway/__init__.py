@@ -22,7 +22,7 @@ from reconciler.errors import CloudError, SourceError
 from reconciler.gateway import images, pull, transfer
 from reconciler.gateway import stores as multistore
 from reconciler.gateway.imports import IMPORT_TIMEOUT_SECONDS, show
-from reconciler.gateway.projects import find_project_id
+from reconciler.gateway.projects import lookup_projects
 from reconciler.gateway.retry import Retrier
 from reconciler.gateway.session import DEFAULT_TIMEOUT, JSON_PATCH, CloudSession, glance_message
 from reconciler.glance_patch import json_patch, patch_against
@@ -107,7 +107,7 @@ class GlanceGateway:
         with ``stores``, the stores Glance offers.
         """
         wanted_names, wanted_ids = frozenset(names), frozenset(ids)
-        resolved = self.resolve_projects(projects)
+        resolved, unresolved = self.lookup_projects(projects)
         offered = multistore.offered_stores(self._session) if stores else ()
         taken_at = time.time()
         found: dict[str, dict[str, Any]] = {}
@@ -132,7 +132,9 @@ class GlanceGateway:
             ObservedImage.from_glance(found[image_id], members.get(image_id))
             for image_id in sorted(found)
         )
-        return Snapshot(self.cloud, self.project_id, images, resolved, taken_at, offered)
+        return Snapshot(
+            self.cloud, self.project_id, images, resolved, taken_at, offered, unresolved
+        )
 
     def members(self, image_id: str) -> dict[str, str]:
         """Project id -> membership status (pending, accepted, rejected) of one shared image."""
@@ -148,10 +150,14 @@ class GlanceGateway:
 
     def resolve_projects(self, references: Iterable[str]) -> dict[str, str]:
         """Project name or id -> id, through Keystone; an unknown project is a CloudError."""
-        return {
-            reference: find_project_id(self._session, reference)
-            for reference in sorted(set(references))
-        }
+        resolved, unresolved = self.lookup_projects(references)
+        if unresolved:
+            raise CloudError(*(why for _, why in sorted(unresolved.items())))
+        return resolved
+
+    def lookup_projects(self, references: Iterable[str]) -> tuple[dict[str, str], dict[str, str]]:
+        """See projects.lookup_projects."""
+        return lookup_projects(self._session, references)
 
     # Writing: one method per action kind
 

@@ -7,6 +7,9 @@ import hashlib
 import http.server
 import json
 import os
+import pty
+import re
+import select
 import signal
 import subprocess
 import sys
@@ -50,6 +53,52 @@ def run_cli(*args: str, env: dict[str, str] | None = None, stdin: str = "") -> C
         timeout=300,
     )
     return CliResult(process.returncode, process.stdout, process.stderr)
+
+
+def step_line(output: str, image: str, kind: str) -> str:
+    """The line apply printed for ``image``'s ``kind`` step: it names the image once, at its
+    start (``image: kind id: outcome (detail, seconds)``)."""
+    result = re.compile(rf"{re.escape(image)}: {kind}( \S+)?: (done|failed|skipped) \(")
+    (line,) = [line for line in output.splitlines() if result.match(line)]
+    assert f"image '{image}'" not in line, line
+    return line
+
+
+def run_on_terminal(
+    args: list[str], answer: str = "", env: dict[str, str] | None = None
+) -> tuple[int, str]:
+    """Run the CLI with a pseudo-terminal as stdin, stdout and stderr, typing ``answer`` at
+    the prompt; ``env`` is added to the environment."""
+    main, child = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", *args],
+        stdin=child,
+        stdout=child,
+        stderr=child,
+        cwd=REPO,
+        env={**os.environ, **(env or {})},
+    )
+    os.close(child)
+    output = b""
+    answered = False
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([main], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(main, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            output += chunk
+            if not answered and b"Only 'yes' is accepted" in output:
+                os.write(main, answer.encode() + b"\n")
+                answered = True
+        elif process.poll() is not None:
+            break
+    os.close(main)
+    return process.wait(timeout=30), output.decode(errors="replace")
 
 
 def write_manifest(folder: Path, text: str, name: str = "catalog.yaml") -> Path:

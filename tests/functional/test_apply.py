@@ -4,12 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import pty
-import select
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from tests.functional.support import (
-    REPO,
     GlanceProbe,
     make_disk,
     run_cli,
+    run_on_terminal,
     serve_folder,
     sha256_of,
     write_manifest,
@@ -104,7 +98,10 @@ def test_apply_creates_every_kind_of_image_and_a_second_plan_is_empty(
 
     applied = run_cli("apply", str(manifest), "--cloud", "local", "--auto-approve")
     assert applied.code == 0, applied.output
-    assert "Apply complete: 5 done, 0 failed, 0 skipped." in applied.stdout
+    assert (
+        "Apply complete: 3 created, 0 updated, 0 replaced, 0 deleted, 0 member changes; "
+        "5 steps done."
+    ) in applied.stdout
 
     file_image = probe.only(names["file"])
     assert file_image["status"] == "active"
@@ -174,7 +171,9 @@ def test_every_field_change_and_state_change_converges(
     assert f"~ {names['file']}: will be updated in place ({image_id})" in human.stdout
     assert "~ min_ram: 128 -> 2048" in human.stdout
     assert '- properties.hw_rng_model: "virtio"' in human.stdout
-    assert "Plan: 0 to add, 2 to change, 0 to delete, 0 member changes." in human.stdout
+    assert (
+        "Plan: 0 to create, 2 to update, 0 to replace, 0 to delete, 0 member changes."
+    ) in human.stdout
 
     applied = run_cli("apply", str(manifest), "--cloud", "local", "--auto-approve")
     assert applied.code == 0, applied.output
@@ -222,7 +221,14 @@ def test_drift_made_by_hand_is_reported_and_reverted(
     assert "~ min_ram: 1 -> 128" in drift.stdout
     assert f"~ {names['url']}: will be reactivated" in drift.stdout
     marker = f"glance-catalog:{names['catalog']}"
-    assert f'~ tags: ["{marker}", "intruder", "lts"] -> ["{marker}", "lts", "test"]' in drift.stdout
+    # The marker tag is glance-catalog's bookkeeping: hidden unless -v.
+    assert '~ tags: ["intruder", "lts"] -> ["lts", "test"]' in drift.stdout
+    assert marker not in drift.stdout.replace(f"tag {marker});", "")
+    verbose = run_cli("plan", str(manifest), "--cloud", "local", "-v")
+    assert f'~ tags: ["{marker}", "intruder", "lts"] -> ["{marker}", "lts", "test"]' in (
+        verbose.stdout
+    )
+    assert "-v shows it" not in verbose.stdout
 
     assert run_cli("apply", str(manifest), "--cloud", "local", "--auto-approve").code == 0
     image = probe.show(image_id)
@@ -245,7 +251,9 @@ def test_absent_deletes_a_protected_managed_image(
     planned = run_cli("plan", str(manifest), "--cloud", "local")
     assert f"- {names['file']}: will be deleted" in planned.stdout
     assert "~ protected: true -> false" in planned.stdout
-    assert "Plan: 0 to add, 0 to change, 1 to delete, 0 member changes." in planned.stdout
+    assert (
+        "Plan: 0 to create, 0 to update, 0 to replace, 1 to delete, 0 member changes."
+    ) in planned.stdout
     applied = run_cli("apply", str(manifest), "--cloud", "local", "--auto-approve")
     assert applied.code == 0, applied.output
     assert probe.named(names["file"]) == []
@@ -307,13 +315,13 @@ def test_a_checksum_mismatch_never_leaves_an_active_image(
     )
     applied = run_cli("apply", str(manifest), "--cloud", "local", "--auto-approve")
     assert applied.code == 1, applied.output
+    # Each step line names its image once, at its start.
     assert (
-        f"image '{names['url']}': checksum mismatch for {base_url}/b.raw: expected {wrong}, "
-        f"got {sha256_of(folder / 'b.raw')}" in applied.stdout
-    )
-    assert (
-        f"image '{names['extra']}': {base_url}/vanishing/b.raw answered HTTP 404" in applied.stdout
-    )
+        f"{names['url']}: upload {probe.only(names['url'])['id']}: failed (checksum mismatch "
+        f"for {base_url}/b.raw: expected {wrong}, got {sha256_of(folder / 'b.raw')}"
+    ) in applied.stdout
+    assert f": failed ({base_url}/vanishing/b.raw answered HTTP 404" in applied.stdout
+    assert f"image '{names['url']}'" not in applied.stdout
     assert "Apply incomplete:" in applied.stdout
     assert probe.only(names["url"])["status"] == "queued"
     assert probe.only(names["extra"])["status"] == "queued"
@@ -391,45 +399,12 @@ def test_data_glance_refuses_is_reported_and_the_image_stays_queued(
     )
     applied = run_cli("apply", str(manifest), "--cloud", "local", "--auto-approve")
     assert applied.code == 1, applied.output
-    assert f"image '{names['file']}': upload answered HTTP 415: " in applied.stdout
+    assert f"{names['file']}: upload " in applied.stdout
+    assert ": failed (upload answered HTTP 415: " in applied.stdout
     assert "Image failed safety checks" in applied.stdout
     assert "<html>" not in applied.stdout
     assert probe.only(names["file"])["status"] == "queued"
     assert probe.only(names["reserved"])["status"] == "queued"
-
-
-def run_on_terminal(args: list[str], answer: str) -> tuple[int, str]:
-    """Run the CLI with a pseudo-terminal as stdin and stdout, typing ``answer`` at the prompt."""
-    main, child = pty.openpty()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "reconciler", *args],
-        stdin=child,
-        stdout=child,
-        stderr=child,
-        cwd=REPO,
-        env=dict(os.environ),
-    )
-    os.close(child)
-    output = b""
-    answered = False
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([main], [], [], 0.5)
-        if ready:
-            try:
-                chunk = os.read(main, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            output += chunk
-            if not answered and b"Only 'yes' is accepted" in output:
-                os.write(main, answer.encode() + b"\n")
-                answered = True
-        elif process.poll() is not None:
-            break
-    os.close(main)
-    return process.wait(timeout=30), output.decode(errors="replace")
 
 
 def test_apply_on_a_terminal_asks_and_only_yes_applies(
@@ -450,7 +425,8 @@ def test_apply_on_a_terminal_asks_and_only_yes_applies(
     assert probe.named(names["reserved"]) == []
     code, output = run_on_terminal(args, "yes")
     assert code == 0, output
-    assert "Apply complete: 1 done, 0 failed, 0 skipped." in output
+    assert "Apply complete: 1 created, 0 updated, 0 replaced, 0 deleted, 0 member" in output
+    assert "; 1 step done." in output
     assert probe.only(names["reserved"])["status"] == "queued"
 
 

@@ -26,6 +26,7 @@ from tests.functional.support import (
     run_cli,
     serve_folder,
     sha256_of,
+    step_line,
 )
 from tests.localcloud import LocalCloud
 
@@ -162,9 +163,8 @@ def test_a_wrong_published_checksum_fails_and_leaves_no_verified_image(
     code, output = apply_local(manifest)
     assert code == 1, output
     assert (
-        f"image '{catalog_name}-wrong': checksum mismatch for {base}/disk.raw.zst: "
-        f"expected {wrong}, got sha256:"
-    ) in output
+        f"failed (checksum mismatch for {base}/disk.raw.zst: expected {wrong}, got sha256:"
+    ) in step_line(output, f"{catalog_name}-wrong", "upload")
     assert "Traceback" not in output
     image = probe.only(f"{catalog_name}-wrong")
     assert image["status"] == "queued" and SOURCE_PROPERTY not in image
@@ -204,10 +204,8 @@ def test_a_corrupt_truncated_or_foreign_stream_fails_in_one_line_and_activates_n
     )
     code, output = apply_local(manifest)
     assert code == 1, output
-    (line,) = [line for line in output.splitlines() if "cannot decompress" in line]
-    assert f"image '{catalog_name}-bad': cannot decompress {base}/{name} as {kind}: {reason}" in (
-        line
-    )
+    line = step_line(output, f"{catalog_name}-bad", "upload")
+    assert f"failed (cannot decompress {base}/{name} as {kind}: {reason}" in line
     assert "; the upload was aborted before its last bytes, so Glance did not activate" in line
     assert "Traceback" not in output
     image = probe.only(f"{catalog_name}-bad")

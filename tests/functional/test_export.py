@@ -298,7 +298,11 @@ def test_include_patterns_and_only_the_projects_own_images(
     ("where", "error"),
     [
         (("--cloud", "no-such-cloud"), "cloud 'no-such-cloud': no such entry in "),
-        (("--cloud", "local", "--region", "Nowhere"), "cloud 'local': Region Nowhere is not"),
+        (
+            ("--cloud", "local", "--region", "Nowhere"),
+            "cloud 'local': Keystone's catalog has no public image (Glance) endpoint in "
+            "region 'Nowhere'",
+        ),
     ],
 )
 def test_an_unknown_cloud_or_region_is_one_line(

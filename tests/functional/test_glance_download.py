@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.functional.support import GlanceProbe, make_disk, run_cli, write_manifest
+from tests.functional.support import GlanceProbe, make_disk, run_cli, step_line, write_manifest
 from tests.localcloud import LocalCloud, serve_sources
 from tests.localcloud.multistore import ExtraGlance
 from tests.localcloud.regions import REGION_TWO, REGION_TWO_CLOUD
@@ -270,9 +270,9 @@ def test_data_that_does_not_match_the_checksum_is_deleted_in_region_two(
     applied = cli(REGION_TWO_CLOUD, "apply", str(second), "--auto-approve")
     assert applied.code == 1, applied.output
     assert (
-        f"image '{name}': Glance imported data with {right}, expected {wrong}; the image was "
+        f"Glance imported data with {right}, expected {wrong}; the image was "
         "deleted so that nobody boots it"
-    ) in applied.output
+    ) in step_line(applied.output, name, "import")
     assert GlanceProbe(REGION_TWO_CLOUD).named(name) == []
 
 

@@ -71,7 +71,10 @@ def test_parallel_web_downloads_and_uploads_all_converge_on_the_first_try(
         )
         assert applied.code == 0, applied.output
         steps = 2 * len(images)  # a reserve and an upload or import each
-        assert f"Apply complete: {steps} done, 0 failed, 0 skipped." in applied.output
+        assert (
+            f"Apply complete: {len(images)} created, 0 updated, 0 replaced, 0 deleted, "
+            f"0 member changes; {steps} steps done."
+        ) in applied.output
         replanned = run_cli("plan", str(manifest), "--cloud", "local", "--detailed-exitcode")
         assert replanned.code == 0, replanned.output
         assert "No changes. Glance matches the catalog." in replanned.output

@@ -73,7 +73,9 @@ def test_an_accept_with_cloud_that_cannot_accept_is_a_conflict_before_any_change
     path = shared_manifest(tmp_path, catalog_name, "project-b", cloud)
     planned = run_cli("plan", str(path), "--cloud", "local")
     assert planned.code == 1, planned.output
-    (line,) = [line for line in planned.stdout.splitlines() if line.startswith("  ! ")]
+    # Listed first and repeated last (and on stderr, stdout not being a terminal).
+    first, line = [line for line in planned.stdout.splitlines() if line.startswith("  ! ")]
+    assert first == line and planned.stderr.splitlines()[0] == line.removeprefix("  ! ")
     assert line.startswith(f"  ! {path}:4:5: image '{catalog_name}-s': {expected}"), line
     assert "Traceback" not in planned.output
     applied = run_cli("apply", str(path), "--cloud", "local", "--auto-approve")

@@ -73,7 +73,7 @@ def test_members_are_added_accepted_through_the_member_cloud_and_removed(
     assert code == 0, output
     assert f"+ {catalog_name}-shared: project project-a ({project_a}) will be added" in output
     assert f"project project-b ({project_b}) will accept its membership (cloud 'local-b')" in output
-    assert "Plan: 1 to add, 0 to change, 0 to delete, 3 member changes." in output
+    assert "Plan: 1 to create, 0 to update, 0 to replace, 0 to delete, 3 member changes." in output
 
     apply(manifest)
     image = probe.only(f"{catalog_name}-shared")
@@ -126,7 +126,11 @@ def test_an_unknown_member_project_is_an_error_before_any_change(
     )
     code, output = cli("apply", str(manifest), "--auto-approve")
     assert code == 1
-    assert "member project 'nobody' does not exist in Keystone" in output
+    # A conflict at the member's entry in the manifest (line 4, the flow list's item).
+    assert f"{manifest}:4:" in output and (
+        "member project 'nobody' does not exist in Keystone" in output
+    )
+    assert output.splitlines()[-1] == "the plan has conflicts; nothing was changed"
     assert "Traceback" not in output
     assert probe.named(f"{catalog_name}-x") == []
 
@@ -334,7 +338,10 @@ def test_a_new_source_replaces_the_image_and_the_name_moves_to_it(
     assert steps == expected + ([] if keep_previous else [("delete", old_id)])
 
     output = apply(manifest)
-    assert "Apply complete: " in output and "0 failed" in output
+    # Counted by image, as the plan counts: one replaced (its old image's delete included).
+    assert "Apply complete: 0 created, 0 updated, 1 replaced, 0 deleted, 0 member changes;" in (
+        output
+    )
     new = probe.only(name)
     assert new["id"] != old_id and new["status"] == "active" and new["size"] == 31_000
     assert new["protected"] is True and new["os_hidden"] is False

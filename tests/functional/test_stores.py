@@ -23,6 +23,7 @@ from tests.functional.support import (
     run_cli,
     serve_folder,
     sha256_of,
+    step_line,
 )
 from tests.localcloud.multistore import ExtraGlance
 
@@ -172,9 +173,12 @@ def test_a_failed_copy_keeps_the_only_copy_and_the_next_run_finishes_the_move(
         raw_catalog(tmp_path, scatalog, {"a": ", source: {file: d.raw}, stores: [archive]"})
         failed = apply(stores_glance, manifest)
         assert failed.code == 1, failed.output
-        assert f"image '{name}': Glance could not copy its data to archive: " in failed.output
+        copy = step_line(failed.output, name, "copy_to_store")
+        assert "failed (Glance could not copy its data to archive: " in copy
         assert f"{name}: remove_from_store {image_id}: skipped" in failed.output
-        assert failed.output.splitlines()[-1].startswith("Apply incomplete: 0 done, 1 failed")
+        last = failed.output.splitlines()[-1]
+        assert last.startswith("Apply incomplete: 0 created, 0 updated, 0 replaced"), last
+        assert last.endswith(f"; 1 image failed ({name}); steps: 0 done, 1 failed, 1 skipped.")
         image = sprobe.only(name)
         assert image["status"] == "active" and stores_of(image) == {"fast"}
         assert (stores_glance.store_dirs["fast"] / image_id).stat().st_size == 16 * 1024
@@ -240,7 +244,10 @@ def test_an_unknown_store_fails_the_plan_and_apply_changes_nothing(
         "Glance, which offers archive, fast (hint: name only stores that GET /v2/info/stores "
         "lists; nothing was changed)"
     ) in planned.output
-    assert planned.output.splitlines()[-1].startswith("1 conflict (marked !)")
+    assert "1 conflict (marked !): the plan cannot be applied" in planned.stdout
+    assert planned.stderr.splitlines()[-1] == (
+        "the plan has 1 conflict: it cannot be applied until they are resolved"
+    )
     applied = apply(stores_glance, manifest)
     assert applied.code == 1 and "the plan has conflicts; nothing was changed" in applied.output
     assert sprobe.tagged(f"glance-catalog:{scatalog}") == []

@@ -61,13 +61,19 @@ def test_each_target_gets_the_catalog_with_its_overrides_and_converges(
     manifest = fleet_manifest(tmp_path, fleet_catalog)
     planned = run_cli("plan", str(manifest), "--detailed-exitcode")
     assert planned.code == 2, planned.output
-    assert "== Target a (local-a) ==" in planned.stdout
-    assert "== Target b (local-b) ==" in planned.stdout
-    assert "2 targets: 2 with changes (a, b), none failed." in planned.stdout
+    assert "=== a (local-a) ===" in planned.stdout
+    assert "=== b (local-b) ===" in planned.stdout
+    assert (
+        "2 targets: 4 to create, 0 to update, 0 to replace, 0 to delete, 0 member changes."
+        in planned.stdout
+    )
 
     applied = run_cli("apply", str(manifest), "--auto-approve")
     assert applied.code == 0, applied.output
-    assert "2 targets: 2 applied, none failed." in applied.stdout
+    assert (
+        "2 targets: 4 created, 0 updated, 0 replaced, 0 deleted, 0 member changes."
+        in applied.stdout
+    )
     a, b = GlanceProbe("local-a"), GlanceProbe("local-b")
     base_a, base_b = a.only(f"{fleet_catalog}-base"), b.only(f"{fleet_catalog}-base")
     assert (base_a["min_ram"], base_a["site"], base_a["status"]) == (0, "default", "active")
@@ -97,9 +103,9 @@ def test_a_failing_target_does_not_stop_the_others(tmp_path: Path, fleet_catalog
     manifest = fleet_manifest(tmp_path, fleet_catalog, "  - {name: gone, cloud: no-such-cloud}")
     applied = run_cli("apply", str(manifest), "--auto-approve")
     assert applied.code == 1, applied.output
-    assert "== Target gone (no-such-cloud) ==" in applied.stdout
+    assert "=== gone (no-such-cloud) ===" in applied.stdout
     assert "cloud 'no-such-cloud'" in applied.stdout
-    assert "3 targets: 2 applied, 1 failed (gone)." in applied.stdout
+    assert "; 1 target failed (gone)." in applied.stdout
     assert GlanceProbe("local-a").only(f"{fleet_catalog}-base")["status"] == "active"
     assert GlanceProbe("local-b").only(f"{fleet_catalog}-base")["status"] == "active"
 
@@ -108,7 +114,7 @@ def test_target_and_cloud_choose_among_the_targets(tmp_path: Path, fleet_catalog
     manifest = fleet_manifest(tmp_path, fleet_catalog)
     only_b = run_cli("apply", str(manifest), "--target", "b", "--auto-approve")
     assert only_b.code == 0, only_b.output
-    assert "Target a" not in only_b.stdout
+    assert "=== a" not in only_b.stdout
     assert GlanceProbe("local-a").named(f"{fleet_catalog}-base") == []
     assert len(GlanceProbe("local-b").named(f"{fleet_catalog}-base")) == 1
     by_cloud = run_cli("plan", str(manifest), "--cloud", "local-a", "--json")
@@ -162,7 +168,7 @@ def test_several_clouds_without_targets_are_one_target_each(
         "apply", str(manifest), "--cloud", "local-a", "--cloud", "local-b", "--auto-approve"
     )
     assert applied.code == 0, applied.output
-    assert "== Target local-a ==" in applied.stdout
+    assert "=== local-a ===" in applied.stdout
     for cloud in ("local-a", "local-b"):
         assert GlanceProbe(cloud).only(f"{fleet_catalog}-solo")["min_ram"] == 32
     replan = run_cli(
@@ -199,7 +205,7 @@ def test_a_target_behind_a_failing_glance_and_one_behind_a_hung_keystone_fail_al
         assert glance.injected > 0
     assert applied.code == 1, applied.output
     assert "did not answer within 2 s" in applied.stdout
-    assert "3 targets: 1 applied, 2 failed (b, c)." in applied.stdout
+    assert "; 2 targets failed (b, c)." in applied.stdout
     assert GlanceProbe("local-a").only(f"{fleet_catalog}-base")["status"] == "active"
     assert GlanceProbe("local-b").only(f"{fleet_catalog}-base")["status"] == "queued"
 

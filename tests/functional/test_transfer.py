@@ -23,6 +23,7 @@ from tests.functional.support import (
     run_cli,
     serve_folder,
     sha256_of,
+    step_line,
 )
 
 pytestmark = pytest.mark.glance
@@ -70,7 +71,11 @@ def test_preflight_finds_sources_that_do_not_answer_and_apply_changes_nothing(
     ), planned.output
     assert f"image '{catalog_name}-reset': cannot fetch {base}/reset/disk.raw: " in planned.output
     assert "Max retries" not in planned.output and "Traceback" not in planned.output
-    assert lines[-1].startswith("2 conflicts (marked !): the plan cannot be applied")
+    assert "2 conflicts (marked !): the plan cannot be applied until they are resolved:\n" in (
+        planned.stdout
+    )
+    # Repeated on stderr, so that the reason for exit 1 is the last thing printed.
+    assert lines[-1] == "the plan has 2 conflicts: it cannot be applied until they are resolved"
     code, output = apply(manifest, "--parallel", "4")
     assert code == 1, output
     assert "the plan has conflicts; nothing was changed" in output
@@ -94,10 +99,10 @@ def test_a_source_failing_during_apply_fails_its_image_only_and_leaves_nothing_a
     )
     code, output = apply(manifest, "--parallel", "4")
     assert code == 1, output
-    assert (
-        f"image '{catalog_name}-vanishing': {base}/vanishing/disk.raw answered HTTP 404" in output
-    )
-    assert f"image '{catalog_name}-short': reading {base}/short/disk.raw failed after" in output
+    vanishing = step_line(output, f"{catalog_name}-vanishing", "upload")
+    assert f"failed ({base}/vanishing/disk.raw answered HTTP 404" in vanishing
+    short = step_line(output, f"{catalog_name}-short", "upload")
+    assert f"failed (reading {base}/short/disk.raw failed after" in short
     assert "Traceback" not in output and "IncompleteRead" not in output
     failed = sorted(f"{catalog_name}-{name}" for name in ("short", "vanishing"))
     assert f"failed ({', '.join(failed)})" in output
@@ -193,7 +198,7 @@ def test_progress_is_a_log_line_per_upload_off_a_terminal_and_quiet_silences_it(
     assert "upload started" not in output and "will be created" not in output
     assert f"{catalog_name}-two: reserve" not in output
     assert f"{catalog_name}-bad: upload" in output and "answered HTTP 404" in output
-    assert "Apply incomplete: 3 done, 1 failed" in output
+    assert f"; 1 image failed ({catalog_name}-bad); steps: 3 done, 1 failed" in output
     assert probe.only(f"{catalog_name}-two")["status"] == "active"
 
 
@@ -207,7 +212,10 @@ def test_parallel_apply_converges_many_images(
     manifest = manifest_of(tmp_path, catalog_name, images, ", min_ram: 64")
     code, output = apply(manifest, "--parallel", "4")
     assert code == 0, output
-    assert "Apply complete: 12 done, 0 failed, 0 skipped." in output
+    assert (
+        "Apply complete: 6 created, 0 updated, 0 replaced, 0 deleted, 0 member changes; "
+        "12 steps done."
+    ) in output
     for index in range(6):
         image = probe.only(f"{catalog_name}-p{index}")
         assert image["status"] == "active" and image["size"] == 200_000 + index
@@ -232,11 +240,11 @@ def test_web_download_failures_are_errors_and_wrong_data_is_not_kept(
     )
     code, output = apply(manifest, "--parallel", "4")
     assert code == 1, output
-    assert (
-        f"image '{catalog_name}-gone': Glance could not import {base}/vanishing/disk.raw" in output
-    )
+    gone = step_line(output, f"{catalog_name}-gone", "import")
+    assert f"failed (Glance could not import {base}/vanishing/disk.raw" in gone
     assert probe.only(f"{catalog_name}-gone")["status"] == "queued"
-    assert f"image '{catalog_name}-wrong': Glance imported data with sha256:" in output
+    wrong = step_line(output, f"{catalog_name}-wrong", "import")
+    assert "failed (Glance imported data with sha256:" in wrong
     assert "the image was deleted so that nobody boots it" in output
     assert probe.named(f"{catalog_name}-wrong") == []
     assert probe.only(f"{catalog_name}-right")["status"] == "active"

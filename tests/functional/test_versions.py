@@ -135,7 +135,8 @@ def test_four_releases_rotate_with_keep_two_and_roll_back(
     )
     code, output = apply_local(pinned)
     assert code == 0, output
-    assert "deleted" not in output
+    assert "will be deleted" not in output and ": done (deleted" not in output
+    assert ", 0 deleted, " in output.splitlines()[-1]
     assert_converged(pinned)
     images = family(probe, catalog_name)
     assert probe.only(plain)["id"] == images[LABELS[2]]["id"]

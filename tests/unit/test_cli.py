@@ -15,7 +15,7 @@ def test_an_unexpected_bug_exits_3_and_logs_its_traceback(
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(cli, "check_catalog", broken)
+    monkeypatch.setattr(cli.manifests, "check_catalog", broken)
     with pytest.raises(SystemExit) as exited:
         cli.main(["validate", str(tmp_path)])
     assert exited.value.code == 3
@@ -31,3 +31,20 @@ def test_a_usage_error_exits_1_not_clicks_2(capsys: pytest.CaptureFixture[str]) 
         cli.main(["plan", "--no-such-option", "x"])
     assert exited.value.code == 1
     assert "No such option '--no-such-option'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["plan", "--json", "--format", "markdown", "x"], "--json is --format json"),
+        (["drift", "--format", "json", "--log-format", "json", "x"], "--log-format json prints"),
+        (["apply", "--format", "json", "x"], "No such option '--format'"),
+    ],
+)
+def test_output_options_that_contradict_each_other_are_usage_errors(
+    capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(args)
+    assert exited.value.code == 1
+    assert message in capsys.readouterr().err

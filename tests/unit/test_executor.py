@@ -92,6 +92,15 @@ def test_later_steps_use_the_id_the_reserve_produced() -> None:
     assert report.ok
 
 
+def test_a_done_upload_reports_the_bytes_it_sent_and_no_other_step_does() -> None:
+    plan = make_plan(catalog(desired("a")), snapshot())
+    report = apply_plan(plan, RecordingWriter())
+    sizes = {result.action.kind.value: result.size for result in report.results}
+    assert sizes == {"reserve": None, "upload": 3}
+    failed = apply_plan(plan, RecordingWriter(fail_upload_of="a"))
+    assert [result.size for result in failed.results] == [None, None]
+
+
 def test_a_failed_step_skips_that_image_only() -> None:
     plan = make_plan(catalog(desired("a", state=ImageState.DEACTIVATED), desired("b")), snapshot())
     writer = RecordingWriter(fail_upload_of="a")

@@ -24,7 +24,7 @@ from reconciler.observed import SOURCE_PROPERTY, VERSION_OF_PROPERTY
 from reconciler.plan import Plan
 from reconciler.planner import make_plan
 from reconciler.preflight import preflight
-from reconciler.render import render_plan
+from reconciler.report.text import render_plan
 from tests.unit.builders import MARKER, SHA, catalog, desired, observed_like, snapshot
 from tests.unit.test_executor import RecordingWriter
 

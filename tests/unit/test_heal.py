@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from reconciler.actions import ActionKind, FieldChange
+from reconciler.actions import ActionKind, FieldChange, Replacement
 from reconciler.errors import DataRefused, ImportTimedOut
 from reconciler.executor import Outcome, apply_plan
 from reconciler.planner import make_plan
@@ -33,6 +33,10 @@ def test_a_killed_image_is_discarded_and_made_again_in_the_same_plan() -> None:
     assert plan.actions[1].reason.startswith("recreated: ")
     assert plan.actions[2].recreatable
     assert len(plan.deletions) == 1  # counts toward --max-delete
+    # One replacement for reports: the discard and the remake share its mark.
+    assert {action.replacement for action in plan.actions} == {
+        Replacement("old", "Glance killed it (status killed)")
+    }
 
 
 def test_an_image_busy_for_longer_than_the_bound_is_stuck_and_remade() -> None:

@@ -425,6 +425,29 @@ def test_members_ids_adopt_keep_previous_and_prune_reach_the_model(tmp_path: Pat
     assert image.members == (MemberSpec("project-a"), MemberSpec("project-b", "local-b"))
     assert image.image_id == "6f1c2b1e-0d7a-4c57-9a55-3f0e6b1d2c3a"
     assert image.adopt and image.keep_previous and loaded.catalog.prune
+    # Each member at its entry, for a conflict about it.
+    assert [str(member.position) for member in image.members] == [
+        f"{tmp_path}/m.yaml:11:15",
+        f"{tmp_path}/m.yaml:11:26",
+    ]
+
+
+def test_inherited_members_stand_at_their_entry_in_the_defaults(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "a.yaml",
+        "version: 1\ncatalog: c\ndefaults:\n  visibility: shared\n"
+        "  members:\n    - project-a\nimages:\n  - {name: a, disk_format: raw}\n",
+    )
+    write(
+        tmp_path,
+        "b.yaml",
+        "version: 1\ncatalog: c\nimages:\n  - {name: b, disk_format: raw}\n",
+    )
+    loaded = check_catalog([tmp_path])
+    assert loaded.catalog is not None, loaded.diagnostics
+    positions = {image.name: str(image.members[0].position) for image in loaded.catalog.images}
+    assert positions == {"a": f"{tmp_path}/a.yaml:6:7", "b": f"{tmp_path}/a.yaml:6:7"}
 
 
 def test_prune_must_agree_and_ids_must_be_unique_across_files(tmp_path: Path) -> None:

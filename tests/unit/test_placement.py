@@ -16,7 +16,7 @@ from reconciler.observed import ObservedImage
 from reconciler.plan import Plan
 from reconciler.planner import make_plan, observed_fingerprint
 from reconciler.preflight import preflight
-from reconciler.render import render_plan, summary
+from reconciler.report.text import render_plan, summary
 from tests.unit.builders import catalog, desired, observed_like, snapshot
 
 # The stores Glance offers.
@@ -132,8 +132,10 @@ def test_an_unknown_store_is_a_conflict_at_the_image_that_names_glances_stores()
         "lists; nothing was changed)"
     )
     assert moves(plan) == []
+    # The conflict is repeated last, under the line that says what it means.
     assert render_plan(plan).endswith(
-        "1 conflict (marked !): the plan cannot be applied until they are resolved.\n"
+        "1 conflict (marked !): the plan cannot be applied until they are resolved:\n"
+        f"  ! {conflict.as_text()}\n"
     )
 
 
@@ -190,7 +192,9 @@ def test_removals_are_not_deletes_and_do_not_count_toward_max_delete() -> None:
     assert {action.kind for action in plan.actions} == {ActionKind.REMOVE_FROM_STORE}
     assert plan.deletions == ()
     check_applicable(plan, max_delete=0)
-    assert summary(plan) == "Plan: 0 to add, 7 to change, 0 to delete, 0 member changes."
+    assert summary(plan) == (
+        "Plan: 0 to create, 7 to update, 0 to replace, 0 to delete, 0 member changes."
+    )
 
 
 def test_the_store_actions_round_trip_through_json_and_older_plans_still_read() -> None:

@@ -11,7 +11,8 @@ from catalog.errors import GlanceCatalogError
 from catalog.model import Compression, ImageSource, MemberSpec, Visibility
 from reconciler.plan import FORMAT_VERSION, Plan
 from reconciler.planner import make_plan
-from reconciler.render import drift_report, render_drift, render_plan
+from reconciler.report.documents import drift_report
+from reconciler.report.text import render_drift, render_plan
 from tests.unit.builders import SHA, catalog, desired, observed_like, snapshot
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from catalog.model import Checksum, DesiredImage
 from reconciler.plan import Plan
 from reconciler.planner import make_plan
-from reconciler.render import render_plan
+from reconciler.report.text import render_plan
 from tests.unit.builders import catalog, desired, snapshot
 
 SHA = Checksum.parse("sha256:" + "ef" * 32)

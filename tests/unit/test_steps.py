@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from catalog.model import Checksum, DesiredImage, ImageState, MemberSpec, Visibility
+from catalog.model import Checksum, DesiredImage, ImageState, MemberSpec, Position, Visibility
 from reconciler.actions import ActionKind, FieldChange
 from reconciler.observed import PREVIOUS_PROPERTY, SOURCE_PROPERTY
 from reconciler.plan import Plan
@@ -47,7 +47,7 @@ def test_a_new_source_replaces_the_image_and_the_name_never_points_at_nothing() 
     # Recorded by the upload once Glance's copy is verified, never claimed up front.
     assert f"properties.{SOURCE_PROPERTY}" not in created
     assert plan.actions[1].source is not None and plan.actions[1].source.checksum == NEW_SHA
-    assert "the source changed" in reserve.reason
+    assert "source checksum sha256:" in reserve.reason
     assert swap.changes == (
         FieldChange("name", "ubuntu (replacement)", "ubuntu"),
         FieldChange("hidden", True, False),
@@ -105,6 +105,23 @@ def test_an_unfinished_replacement_is_resumed_not_duplicated() -> None:
     finished = replace(staged, status="active")
     plan = make_plan(catalog(image), snapshot(old, finished))
     assert steps(plan) == [("rename", "new"), ("rename", "old"), ("delete", "old")]
+
+
+def test_every_step_of_a_replacement_is_marked_with_the_old_image_and_what_changed() -> None:
+    image = with_new_source(visibility=Visibility.SHARED, members=(MemberSpec("a"),))
+    old = observed_like(desired(), "old")
+    plan = make_plan(catalog(image), replace(snapshot(old), projects={"a": "pa"}))
+    marks = {action.replacement for action in plan.actions}
+    (mark,) = marks
+    assert mark is not None and mark.old_id == "old"
+    assert mark.why == f"source checksum {SHA} -> {NEW_SHA}"
+    assert "add_member" in [action.kind.value for action in plan.actions]
+    # Saved and read back: the mark survives, and a plan without one keeps its old JSON.
+    assert Plan.from_json(plan.to_json()) == plan
+    assert '"old_id": "old"' in plan.to_json()
+    converged = make_plan(catalog(desired(min_ram=64)), snapshot(old))
+    assert {action.replacement for action in converged.actions} == {None}
+    assert '"replacement"' not in converged.to_json()
 
 
 def test_a_broken_earlier_replacement_is_deleted_and_a_new_one_made() -> None:
@@ -187,9 +204,18 @@ def test_a_new_shared_image_gets_its_members_after_it_is_reserved() -> None:
     assert all(action.image_id is None for action in plan.actions)
 
 
-def test_an_unresolved_member_project_is_a_conflict() -> None:
+def test_an_unresolved_member_project_is_a_conflict_at_its_entry_saying_why() -> None:
     plan = make_plan(catalog(shared(MemberSpec("nobody"))), snapshot())
     assert "member project 'nobody' was not resolved" in plan.conflicts[0].message
+    assert plan.conflicts[0].position == "m.yaml:1:1"  # the image's, the entry's unknown
+    entry = MemberSpec("nobody", position=Position("m.yaml", 7, 9))
+    why = {"nobody": "member project 'nobody' does not exist in Keystone"}
+    plan = make_plan(catalog(shared(entry)), replace(snapshot(), unresolved=why))
+    (conflict,) = plan.conflicts
+    assert conflict.as_text() == (
+        "m.yaml:7:9: image 'ubuntu': member project 'nobody' does not exist in Keystone "
+        "(hint: name an existing project, or give its id)"
+    )
 
 
 # Ownership: adopt, id, orphans

@@ -23,7 +23,7 @@ from reconciler.observed import (
 )
 from reconciler.plan import Plan
 from reconciler.planner import make_plan
-from reconciler.render import render_plan
+from reconciler.report.text import render_plan
 from reconciler.versions import kept_versions
 from tests.unit.builders import catalog, desired, observed_like, snapshot
 

@@ -1,5 +1,6 @@
-"""The CLI's live output during apply: a progress bar per running upload on a terminal, one log
-line per upload start and finish otherwise, nothing but the outcome with --quiet.
+"""The CLI's live output during apply for people: a progress bar per running upload on a
+terminal, one log line per upload start and finish otherwise, nothing but the outcome with
+--quiet. (For log pipelines: reconciler.report.jsonlog.)
 
 Every writer here is safe to call from the executor's worker threads.
 """
@@ -24,22 +25,23 @@ from rich.progress import (
 from rich.text import Text
 
 from catalog.secrets import redact_text
+from reconciler.executor import ActionResult
+from reconciler.report.apply_text import render_result
+from reconciler.report.headlines import human_bytes
+from reconciler.report.style import Style, plain
 from reconciler.sources import ByteProgress
 
 
-def human_bytes(count: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if count < 1024 or unit == "GiB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1024
-    raise AssertionError("unreachable")
-
-
 class ApplyConsole:
-    """Where apply's step results and upload progress go; use as a context manager."""
+    """Where apply's step results and upload progress go; use as a context manager. Progress
+    bars only on a ``terminal``; step lines in ``style``; the bars in colour only with
+    ``colour``."""
 
-    def __init__(self, *, terminal: bool, quiet: bool) -> None:
+    def __init__(
+        self, *, terminal: bool, quiet: bool, style: Style = plain, colour: bool = False
+    ) -> None:
         self.quiet = quiet
+        self._style = style
         self._lock = threading.Lock()
         self._progress: Progress | None = None
         if terminal and not quiet:
@@ -49,7 +51,7 @@ class ApplyConsole:
                 DownloadColumn(binary_units=True),
                 TransferSpeedColumn(),
                 TimeRemainingColumn(),
-                console=Console(),
+                console=Console(no_color=not colour),
             )
 
     def __enter__(self) -> ApplyConsole:
@@ -77,6 +79,11 @@ class ApplyConsole:
             return
         with self._lock:
             click.echo(text)
+
+    def step(self, result: ActionResult, target: str | None = None) -> None:
+        """The line of one finished step (apply's ``on_result``); ``target``: the label a
+        run over several targets starts the line with."""
+        self.line(render_result(result, self._style, target=target))
 
     def upload_progress(self, image: str) -> ByteProgress | None:
         if self.quiet:

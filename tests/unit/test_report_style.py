@@ -1,0 +1,68 @@
+"""reconciler.report.style and reporter: colour only on a terminal, NO_COLOR and --no-color
+honoured, never in JSON or Markdown; the reporter picks the renderer for each format."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from reconciler.report.reporter import LogFormat, OutputFormat, Reporter
+from reconciler.report.style import ansi, plain, wants_colour
+from reconciler.targets import Target, TargetPlan
+from tests.unit.report_plans import conflicted, mixed_plan
+
+
+@pytest.mark.parametrize(
+    ("terminal", "no_color", "environ", "expected"),
+    [
+        (True, False, {}, True),
+        (False, False, {}, False),  # a pipe or a file
+        (True, True, {}, False),  # --no-color
+        (True, False, {"NO_COLOR": "1"}, False),
+        (True, False, {"NO_COLOR": "0"}, False),  # any non-empty value
+        (True, False, {"NO_COLOR": ""}, True),  # empty: as if unset (no-color.org)
+    ],
+)
+def test_colour_only_on_a_terminal_without_no_color(
+    terminal: bool, no_color: bool, environ: dict[str, str], expected: bool
+) -> None:
+    assert wants_colour(terminal=terminal, no_color=no_color, environ=environ) is expected
+    chosen = Reporter.choose(terminal=terminal, no_color=no_color, environ=environ)
+    assert chosen.colour is expected
+    assert chosen.style is (ansi if expected else plain)
+
+
+def test_json_markdown_and_json_logs_are_never_coloured() -> None:
+    for output, log in (("json", "text"), ("markdown", "text"), ("text", "json")):
+        chosen = Reporter.choose(output=output, log=log, terminal=True, environ={})
+        assert not chosen.colour
+
+
+def test_the_reporter_prints_each_format_of_a_run() -> None:
+    plan = mixed_plan()
+    targets = [TargetPlan(Target("local", "local"), plan)]
+    assert Reporter(OutputFormat.JSON).plans(targets) == plan.to_json()
+    assert (
+        Reporter(OutputFormat.MARKDOWN)
+        .plans(targets)
+        .startswith("<!-- glance-catalog plan: prod -->\n")
+    )
+    assert Reporter().plans(targets).startswith("Cloud 'local', project project-1")
+    assert "\x1b[" in Reporter(colour=True).plans(targets)
+    assert (
+        Reporter(OutputFormat.MARKDOWN)
+        .drifts(targets)
+        .startswith("<!-- glance-catalog drift: prod -->\n")
+    )
+    lines = Reporter(log=LogFormat.JSON).drifts(targets).splitlines()
+    assert json.loads(lines[-1])["event"] == "summary"
+    assert all(json.loads(line)["target"] == "local" for line in lines)
+
+
+def test_conflicts_go_to_stderr_unless_a_terminal_already_ends_with_them() -> None:
+    targets = [TargetPlan(Target("local", "local"), conflicted(mixed_plan()))]
+    assert Reporter().stderr_conflicts(targets, terminal=True) == []
+    piped = Reporter().stderr_conflicts(targets, terminal=False)
+    assert piped[-1] == "the plan has 1 conflict: it cannot be applied until they are resolved"
+    assert Reporter(OutputFormat.MARKDOWN).stderr_conflicts(targets, terminal=True) == piped
