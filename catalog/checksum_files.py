@@ -1,5 +1,5 @@
 """Checksum files as distributions publish them (SHA256SUMS, SHA512SUMS, CHECKSUM): parsed into
-entries, name -> Checksum. Pure: the text comes from elsewhere (reconciler.checksum_source).
+entries, name -> Checksum. Pure: the text comes from elsewhere (reconciler.sources.checksum_source).
 
 Two line formats are read, with sha256 and sha512 digests:
 

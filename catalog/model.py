@@ -133,7 +133,7 @@ class ImageSource:
     A url source gives exactly one of ``checksum`` and ``checksum_url`` (a file source at
     most one). With ``checksum_url`` (written like ``url``) the checksum is the entry named
     ``checksum_name`` (default: the last segment of the url's path, or the file's name) of that
-    checksum file: None in a loaded catalog, filled in by reconciler.checksum_source before
+    checksum file: None in a loaded catalog, filled in by reconciler.sources.checksum_source before
     planning. ``signing_key`` (absolute, an OpenPGP public key file) is set exactly when the
     checksum file is to be verified: by the detached signature at ``checksum_signature_url``,
     or, without one, by the signature the checksum file carries (clear-signed).

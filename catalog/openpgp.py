@@ -1,7 +1,7 @@
 """OpenPGP public key files (a manifest's ``signing_key``): armor removed, packets walked, primary
 key fingerprints computed. Pure, and enough to check a key file offline at validate time and
 to hand gpgv the binary keyring it needs; verifying signatures is gpgv's job
-(reconciler.signatures), not this module's.
+(reconciler.sources.signatures), not this module's.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """Following upstream releases: the version a template marks, and which version is newest.
-Pure; fetching the index and the checksum files is the reconciler's (reconciler.upstream)."""
+Pure; fetching the index and the checksum files is the reconciler's
+(reconciler.sources.upstream)."""
 
 from __future__ import annotations
 

@@ -14,10 +14,10 @@ from typing import NamedTuple, Protocol
 
 from catalog.errors import GlanceCatalogError
 from catalog.model import ImageSource, marker_tag
-from reconciler.actions import Action, ActionKind, FieldChange
+from reconciler.core.actions import Action, ActionKind, FieldChange
+from reconciler.core.plan import Plan
 from reconciler.errors import DataRefused, ImportTimedOut
-from reconciler.plan import Plan
-from reconciler.sources import ByteProgress
+from reconciler.sources.stream import ByteProgress
 
 DEFAULT_MAX_DELETE = 5
 # Makes the ByteProgress of one upload, given the image name.

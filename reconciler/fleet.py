@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING, TypeVar
 
 from catalog.errors import GlanceCatalogError
 from catalog.model import Catalog
+from reconciler.core.targets import Target, TargetApply, TargetPlan, select_targets
 from reconciler.options import RunSettings
 from reconciler.runs import check_saved_plan, load_saved_catalog, plan_target
-from reconciler.targets import Target, TargetApply, TargetPlan, select_targets
 
 if TYPE_CHECKING:
+    from reconciler.core.plan_set import PlanSet
     from reconciler.executor import ActionResult, ProgressFactory
     from reconciler.gateway import GlanceGateway
-    from reconciler.plan_set import PlanSet
 
 DEFAULT_PARALLEL_TARGETS = 4
 Item = TypeVar("Item")

@@ -13,8 +13,8 @@ from functools import partial
 from typing import Protocol
 
 from catalog.model import Catalog, ImageSource
-from reconciler.actions import ActionKind
-from reconciler.plan import Conflict, Plan
+from reconciler.core.actions import ActionKind
+from reconciler.core.plan import Conflict, Plan
 
 
 class PreflightChecks(Protocol):

@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING
 from catalog.errors import GlanceCatalogError
 from catalog.load import load_catalog
 from catalog.model import Catalog, ImageSource, Visibility
+from reconciler.core.targets import Target
 from reconciler.options import RunSettings
-from reconciler.targets import Target
 
 if TYPE_CHECKING:
+    from reconciler.core.observed import Snapshot
+    from reconciler.core.plan import Plan
     from reconciler.gateway import GlanceGateway
-    from reconciler.observed import Snapshot
-    from reconciler.plan import Plan
 
 
 def observe(catalog: Catalog, gateway: GlanceGateway) -> Snapshot:
@@ -58,9 +58,9 @@ def plan_target(
     """The plan for the target as it is now, with what preflight found as conflicts (the
     images glance-download takes from ``fed_regions``, which the run applies first, are
     looked for at apply); the caller closes the gateway."""
-    from reconciler.planner import make_plan
+    from reconciler.core.planner import make_plan
     from reconciler.preflight import preflight
-    from reconciler.resolve import resolve_sources
+    from reconciler.sources.resolve import resolve_sources
 
     catalog = resolve_sources(catalog, settings)
     gateway = open_gateway(target, settings)
@@ -96,10 +96,10 @@ def check_saved_plan(
     """``saved`` (made for ``target`` from ``catalog``, as the target gets it) checked against
     the cloud as it is now, with the manifests' sources in its actions; a plan made from
     anything else is stale and refused. The caller closes the gateway."""
-    from reconciler.checksum_source import stale_checksums
-    from reconciler.planner import observed_fingerprint
+    from reconciler.core.planner import observed_fingerprint
     from reconciler.preflight import preflight
-    from reconciler.resolve import resolve_sources
+    from reconciler.sources.checksum_source import stale_checksums
+    from reconciler.sources.resolve import resolve_sources
 
     catalog = resolve_sources(catalog, settings)
     if stale := [f"{where}: plan is stale: {why}" for why in stale_checksums(saved, catalog)]:

@@ -9,8 +9,8 @@ from pathlib import Path
 from catalog.errors import GlanceCatalogError
 from catalog.load import load_catalog
 from catalog.manifest_edit import add_version
-from reconciler.sources import READ_TIMEOUT
-from reconciler.upstream import find_upstream
+from reconciler.sources.stream import READ_TIMEOUT
+from reconciler.sources.upstream import find_upstream
 
 
 def update_manifests(

@@ -12,8 +12,8 @@ import click
 
 from catalog.errors import GlanceCatalogError
 from reconciler.cli.app import EXIT_ERROR, EXIT_OK, echo
+from reconciler.core.targets import Target, TargetPlan, combined_exit
 from reconciler.options import RunSettings, TargetChoice
-from reconciler.targets import Target, TargetPlan, combined_exit
 
 if TYPE_CHECKING:
     from reconciler.executor import ActionResult, ProgressFactory
@@ -26,8 +26,8 @@ def saved_fleet(path: Path, choice: TargetChoice, settings: RunSettings) -> tupl
     """A plan saved by ``plan -o``, each target's checked against the manifests and the
     cloud as they are now (a plan made from anything else is stale and refused); and whether
     it is a plan over targets."""
+    from reconciler.core.plan_set import PlanSet, read_saved
     from reconciler.fleet import Fleet, check_saved_fleet
-    from reconciler.plan_set import PlanSet, read_saved
     from reconciler.runs import check_saved_plan, load_saved_catalog
 
     try:

@@ -77,7 +77,7 @@ def update_versions(
 def export(clouds: tuple[str, ...], request: ExportRequest, settings: RunSettings) -> int:
     """Write a manifest that adopts the project's existing images: start a catalog. With
     several --cloud, one folder of --out-dir per cloud."""
-    from reconciler.export_run import run_export
+    from reconciler.export.run import run_export
 
     chosen = list(dict.fromkeys(clouds)) or [os.environ.get("OS_CLOUD", "")]
     if not chosen[0]:

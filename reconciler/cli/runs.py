@@ -18,6 +18,7 @@ from catalog.load import load_catalog
 from catalog.model import Catalog
 from catalog.secrets import redact_text
 from reconciler.cli.app import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, cli, echo
+from reconciler.core.targets import Target, TargetPlan, combined_exit, select_targets
 from reconciler.options import (
     RunSettings,
     TargetChoice,
@@ -31,11 +32,10 @@ from reconciler.options import (
     run_options,
     target_options,
 )
-from reconciler.targets import Target, TargetPlan, combined_exit, select_targets
 
 if TYPE_CHECKING:
+    from reconciler.core.plan import Plan
     from reconciler.fleet import Fleet
-    from reconciler.plan import Plan
     from reconciler.report.reporter import Reporter
 
 
@@ -119,7 +119,7 @@ def plan(
     detailed_exitcode: bool,
 ) -> int:
     """Show what apply would change in Glance, without changing anything."""
-    from reconciler.plan_set import PlanSet
+    from reconciler.core.plan_set import PlanSet
 
     catalog, fleet, over = _planned(paths, recursive, choice, prune, settings)
     with fleet:

@@ -17,7 +17,15 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from catalog.model import ImageSource
-from reconciler.actions import FieldChange
+from reconciler.core.actions import FieldChange
+from reconciler.core.glance_patch import json_patch, patch_against
+from reconciler.core.observed import (
+    BASE_KEYS,
+    RETIRE_REFUSED_PROPERTY,
+    SOURCE_PROPERTY,
+    ObservedImage,
+    Snapshot,
+)
 from reconciler.errors import CloudError, SourceError
 from reconciler.gateway import images, pull, transfer
 from reconciler.gateway import stores as multistore
@@ -25,15 +33,7 @@ from reconciler.gateway.imports import IMPORT_TIMEOUT_SECONDS, show
 from reconciler.gateway.projects import lookup_projects
 from reconciler.gateway.retry import Retrier
 from reconciler.gateway.session import DEFAULT_TIMEOUT, JSON_PATCH, CloudSession, glance_message
-from reconciler.glance_patch import json_patch, patch_against
-from reconciler.observed import (
-    BASE_KEYS,
-    RETIRE_REFUSED_PROPERTY,
-    SOURCE_PROPERTY,
-    ObservedImage,
-    Snapshot,
-)
-from reconciler.sources import ByteProgress, probe_source
+from reconciler.sources.stream import ByteProgress, probe_source
 
 # Base keys a recreated image takes over from the one it replaces.
 CLONED_KEYS = frozenset(

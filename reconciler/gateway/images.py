@@ -7,10 +7,10 @@ import uuid
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from reconciler.actions import FieldChange
+from reconciler.core.actions import FieldChange
+from reconciler.core.glance_patch import create_body
 from reconciler.errors import CloudError
 from reconciler.gateway.session import CloudSession, glance_message
-from reconciler.glance_patch import create_body
 
 PAGE_SIZE = 1000
 

@@ -16,17 +16,17 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from catalog.model import Compression, ImageSource
-from reconciler.actions import FieldChange
-from reconciler.errors import CloudError, DataRefused, ImportTimedOut
-from reconciler.gateway.imports import IMPORT_ATTEMPTS, enabled_methods, show
-from reconciler.gateway.session import CloudSession
-from reconciler.gateway.transfer import WebDownload, hash_stored, reject_data, verify_imported
-from reconciler.observed import (
+from reconciler.core.actions import FieldChange
+from reconciler.core.observed import (
     BASE_KEYS,
     FOREIGN_PROPERTY_PREFIXES,
     SOURCE_PROPERTY,
     VERSION_OF_PROPERTY,
 )
+from reconciler.errors import CloudError, DataRefused, ImportTimedOut
+from reconciler.gateway.imports import IMPORT_ATTEMPTS, enabled_methods, show
+from reconciler.gateway.session import CloudSession
+from reconciler.gateway.transfer import WebDownload, hash_stored, reject_data, verify_imported
 
 METHOD = "glance-download"
 # Which of the other region's endpoints Glance pulls from (Glance's own default).

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from reconciler.core.observed import store_ids
 from reconciler.errors import CloudError
 from reconciler.gateway.imports import (
     IMPORT_ATTEMPTS,
@@ -19,7 +20,6 @@ from reconciler.gateway.imports import (
     show,
 )
 from reconciler.gateway.session import CloudSession
-from reconciler.observed import store_ids
 
 COPY_METHOD = "copy-image"
 

@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 import urllib3
 
 from catalog.model import Checksum, ImageSource
+from reconciler.core.observed import SOURCE_PROPERTY
 from reconciler.errors import CloudError, DataRefused, ImportTimedOut, SourceError
 from reconciler.gateway.clouds import CLIENT_ERRORS
 from reconciler.gateway.imports import (
@@ -30,8 +31,7 @@ from reconciler.gateway.imports import (
 )
 from reconciler.gateway.retry import TRANSIENT_STATUS
 from reconciler.gateway.session import JSON_PATCH, CloudSession, glance_message
-from reconciler.observed import SOURCE_PROPERTY
-from reconciler.sources import (
+from reconciler.sources.stream import (
     ByteProgress,
     VerifiedStream,
     fetch_url,

@@ -9,10 +9,10 @@ from dataclasses import dataclass, fields
 from enum import StrEnum
 
 from catalog.model import marker_tag
-from reconciler.actions import Action, ActionKind, FieldChange, Replacement
+from reconciler.core.actions import Action, ActionKind, FieldChange, Replacement
 from reconciler.executor import ApplyReport, Outcome
 
-# Every property glance-catalog keeps for itself starts so (reconciler.observed's constants).
+# Every property glance-catalog keeps for itself starts so (reconciler.core.observed's constants).
 BOOKKEEPING_PREFIX = "glance_catalog_"
 
 

@@ -29,7 +29,7 @@ from reconciler.executor import ActionResult
 from reconciler.report.apply_text import render_result
 from reconciler.report.headlines import human_bytes
 from reconciler.report.style import Style, plain
-from reconciler.sources import ByteProgress
+from reconciler.sources.stream import ByteProgress
 
 
 class ApplyConsole:

@@ -7,8 +7,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from reconciler.plan import Plan
-from reconciler.targets import TargetPlan
+from reconciler.core.plan import Plan
+from reconciler.core.targets import TargetPlan
 
 
 def drift_document(plan: Plan) -> dict[str, Any]:
@@ -46,7 +46,7 @@ def drift_report(plan: Plan) -> str:
 def plans_json(targets: Sequence[TargetPlan], *, over_targets: bool = False) -> str:
     """``plan --json`` of a run: over one cloud ``Plan.to_json`` as it is (the saved-plan
     format); over targets the plan set (format 4, also what ``plan -o`` saves)."""
-    from reconciler.plan_set import PlanSet
+    from reconciler.core.plan_set import PlanSet
 
     if not over_targets and len(targets) == 1 and targets[0].plan is not None:
         return targets[0].plan.to_json()

@@ -7,7 +7,7 @@ import re
 
 from catalog.model import Compression
 from catalog.secrets import redact_url
-from reconciler.actions import Action, ActionKind, FieldChange
+from reconciler.core.actions import Action, ActionKind, FieldChange
 from reconciler.report.blocks import Block
 
 MEMBER_VERBS = {

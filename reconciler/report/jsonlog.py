@@ -17,10 +17,10 @@ from typing import Any
 
 from catalog.errors import GlanceCatalogError
 from catalog.secrets import redact_text
+from reconciler.core.plan import Plan
 from reconciler.executor import ActionResult, ApplyReport, Outcome
-from reconciler.plan import Plan
 from reconciler.report.blocks import Counts, apply_counts, plan_counts
-from reconciler.sources import ByteProgress
+from reconciler.sources.stream import ByteProgress
 
 Event = dict[str, Any]
 Clock = Callable[[], datetime]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from reconciler.actions import ActionKind
+from reconciler.core.actions import ActionKind
 
 REPLACE = "-/+"
 CONFLICT = "!"

@@ -9,12 +9,12 @@ import html
 import re
 from collections.abc import Sequence
 
-from reconciler.plan import Plan
+from reconciler.core.plan import Plan
+from reconciler.core.targets import Target, TargetPlan
 from reconciler.report.blocks import Block, image_blocks, plan_counts, shown_changes
 from reconciler.report.headlines import block_headline, change_line, checksum_line, headline
 from reconciler.report.legend import CONFLICT, REPLACE, SYMBOLS, legend
 from reconciler.report.text import NO_CHANGES, bookkeeping_hint
-from reconciler.targets import Target, TargetPlan
 
 _MARKDOWN = re.compile(r"([\\`*_~\[\]<>|#])")
 _TICKS = re.compile(r"`+")

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from reconciler.core.targets import TargetApply, TargetPlan
 from reconciler.report.apply_text import applied_text, render_report
 from reconciler.report.blocks import Counts, apply_counts, plan_counts
 from reconciler.report.legend import legend
 from reconciler.report.style import Style, plain
 from reconciler.report.text import bookkeeping_hint, counts_text, plan_text
-from reconciler.targets import TargetApply, TargetPlan
 
 
 def target_header(label: str) -> str:

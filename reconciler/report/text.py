@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reconciler.plan import Plan
+from reconciler.core.plan import Plan
 from reconciler.report.blocks import (
     BOOKKEEPING_PREFIX,
     Block,

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from reconciler.observed import SOURCE_PROPERTY
+from reconciler.core.observed import SOURCE_PROPERTY
 from tests.faultproxy import FaultProxy
 from tests.functional.support import (
     GlanceProbe,

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.gateway import GlanceGateway
-from reconciler.observed import (
+from reconciler.core.observed import (
     CURRENT_SINCE_PROPERTY,
     RETIRE_REFUSED_PROPERTY,
     VERSION_OF_PROPERTY,
     VERSION_PROPERTY,
 )
+from reconciler.gateway import GlanceGateway
 from tests.functional.support import (
     GlanceProbe,
     apply_local,

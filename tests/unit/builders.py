@@ -16,8 +16,8 @@ from catalog.model import (
     Visibility,
     marker_tag,
 )
-from reconciler.diff import desired_properties
-from reconciler.observed import ObservedImage, Snapshot
+from reconciler.core.diff import desired_properties
+from reconciler.core.observed import ObservedImage, Snapshot
 
 CATALOG = "prod"
 MARKER = marker_tag(CATALOG)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from catalog.model import Checksum, ImageState, MemberSpec, Visibility
-from reconciler.actions import Action
+from reconciler.core.actions import Action
+from reconciler.core.plan import Conflict, Plan
+from reconciler.core.planner import make_plan
 from reconciler.executor import ActionResult, ApplyReport, Outcome
-from reconciler.plan import Conflict, Plan
-from reconciler.planner import make_plan
 from tests.unit.builders import catalog, desired, observed_like, snapshot
 
 NEW = Checksum.parse("sha256:" + "ab" * 32)

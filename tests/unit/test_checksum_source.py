@@ -1,4 +1,4 @@
-"""reconciler.checksum_source against a real local HTTP server and real gpg keys: checksums
+"""reconciler.sources.checksum_source against a real local HTTP server and real gpg keys: checksums
 read from checksum files, each fetched once, verified before use, every failure one line."""
 
 from __future__ import annotations
@@ -17,9 +17,13 @@ import pytest
 
 from catalog.model import Catalog, Checksum, DesiredImage, HashAlgorithm, ImageSource, ImageState
 from catalog.secrets import register_secret
-from reconciler.checksum_source import ChecksumsUnresolved, resolve_checksums, stale_checksums
+from reconciler.core.planner import make_plan
 from reconciler.gateway.retry import Retrier, RetryPolicy
-from reconciler.planner import make_plan
+from reconciler.sources.checksum_source import (
+    ChecksumsUnresolved,
+    resolve_checksums,
+    stale_checksums,
+)
 from tests.signing import SigningKey
 from tests.unit.builders import catalog, desired, snapshot
 

@@ -110,7 +110,7 @@ def test_the_runtime_installs_only_the_wheels_and_gpgv() -> None:
     assert re.search(r"apt-get install --yes --no-install-recommends gpgv\b", apt)
     assert "rm -rf /var/lib/apt/lists/*" in apt
     # The binary signature checks look for.
-    assert 'shutil.which("gpgv")' in (REPO / "reconciler" / "signatures.py").read_text()
+    assert 'shutil.which("gpgv")' in (REPO / "reconciler" / "sources" / "signatures.py").read_text()
 
 
 def test_the_runtime_runs_glance_catalog_as_uid_10001_in_a_workdir() -> None:

@@ -1,5 +1,5 @@
-"""reconciler.decompress: each format round trips in bounded pieces; concatenated streams and
-zero padding are decoded; truncated, corrupt or foreign bytes raise CorruptData."""
+"""reconciler.sources.decompress: each format round trips in bounded pieces; concatenated
+streams and zero padding are decoded; truncated, corrupt or foreign bytes raise CorruptData."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 import pytest
 
 from catalog.model import Compression
-from reconciler.decompress import CorruptData, StreamDecompressor
+from reconciler.sources.decompress import CorruptData, StreamDecompressor
 
 if sys.version_info >= (3, 14):
     from compression import zstd

@@ -1,13 +1,13 @@
-"""reconciler.diff: only what the manifest declares and the tool owns is compared."""
+"""reconciler.core.diff: only what the manifest declares and the tool owns is compared."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
 from catalog.model import Visibility
-from reconciler.actions import FieldChange
-from reconciler.diff import image_changes
-from reconciler.observed import MANAGED_KEYS_PROPERTY, ObservedImage
+from reconciler.core.actions import FieldChange
+from reconciler.core.diff import image_changes
+from reconciler.core.observed import MANAGED_KEYS_PROPERTY, ObservedImage
 from tests.unit.builders import MARKER, desired, observed_like
 
 

@@ -13,11 +13,11 @@ import pytest
 
 from catalog.errors import GlanceCatalogError
 from catalog.model import ImageSource, ImageState, MemberSpec, Visibility
-from reconciler.actions import FieldChange
+from reconciler.core.actions import FieldChange
+from reconciler.core.plan import Conflict
+from reconciler.core.planner import make_plan
 from reconciler.errors import CloudError
 from reconciler.executor import Outcome, apply_plan
-from reconciler.plan import Conflict
-from reconciler.planner import make_plan
 from tests.unit.builders import catalog, desired, observed_like, snapshot
 
 

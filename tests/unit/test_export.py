@@ -13,8 +13,11 @@ from hypothesis import strategies as st
 
 from catalog.load import check_catalog
 from catalog.model import Catalog
-from reconciler.actions import ActionKind
-from reconciler.export import (
+from reconciler.core.actions import ActionKind
+from reconciler.core.observed import ObservedImage, Snapshot
+from reconciler.core.planner import make_plan
+from reconciler.export.manifest_text import family_files, file_name, manifest_text, quoted, scalar
+from reconciler.export.select import (
     ChecksumOrigin,
     Export,
     ExportContext,
@@ -22,9 +25,6 @@ from reconciler.export import (
     family,
     select_images,
 )
-from reconciler.export_yaml import family_files, file_name, manifest_text, quoted, scalar
-from reconciler.observed import ObservedImage, Snapshot
-from reconciler.planner import make_plan
 
 PROJECT = "4226a7bebe124f738a6152530589e48a"
 MEMBER = "95a92e6a6236440b8ef1a3831e325ac7"

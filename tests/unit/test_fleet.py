@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from reconciler.core.targets import Target, TargetPlan
 from reconciler.fleet import _acyclic, _ordered
-from reconciler.targets import Target, TargetPlan
 
 
 def entries(*names: str) -> list[TargetPlan]:

@@ -16,13 +16,13 @@ import pytest
 from catalog.load import check_catalog, load_catalog
 from catalog.model import Compression, ImageSource, TransferMethod
 from catalog.schema import is_valid, validator
-from reconciler.actions import ActionKind, FieldChange
+from reconciler.core.actions import ActionKind, FieldChange
+from reconciler.core.observed import SOURCE_PROPERTY, VERSION_OF_PROPERTY
+from reconciler.core.plan import Plan
+from reconciler.core.planner import make_plan
 from reconciler.errors import CloudError
 from reconciler.executor import Outcome, apply_plan
 from reconciler.gateway import pull
-from reconciler.observed import SOURCE_PROPERTY, VERSION_OF_PROPERTY
-from reconciler.plan import Plan
-from reconciler.planner import make_plan
 from reconciler.preflight import preflight
 from reconciler.report.text import render_plan
 from tests.unit.builders import MARKER, SHA, catalog, desired, observed_like, snapshot

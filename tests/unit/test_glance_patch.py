@@ -1,9 +1,9 @@
-"""reconciler.glance_patch: field changes -> Glance JSON patch and create body."""
+"""reconciler.core.glance_patch: field changes -> Glance JSON patch and create body."""
 
 from __future__ import annotations
 
-from reconciler.actions import FieldChange
-from reconciler.glance_patch import create_body, json_patch
+from reconciler.core.actions import FieldChange
+from reconciler.core.glance_patch import create_body, json_patch
 
 
 def test_properties_are_added_replaced_and_removed_never_nulled() -> None:

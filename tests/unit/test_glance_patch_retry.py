@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from reconciler.actions import FieldChange
-from reconciler.glance_patch import patch_against
+from reconciler.core.actions import FieldChange
+from reconciler.core.glance_patch import patch_against
 
 CHANGES = (
     FieldChange("visibility", "private", "shared"),

@@ -7,10 +7,10 @@ from dataclasses import replace
 
 import pytest
 
-from reconciler.actions import ActionKind, FieldChange, Replacement
+from reconciler.core.actions import ActionKind, FieldChange, Replacement
+from reconciler.core.planner import make_plan
 from reconciler.errors import DataRefused, ImportTimedOut
 from reconciler.executor import Outcome, apply_plan
-from reconciler.planner import make_plan
 from tests.unit.builders import catalog, desired, observed_like, snapshot
 from tests.unit.test_executor import RecordingWriter
 

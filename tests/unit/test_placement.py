@@ -1,4 +1,4 @@
-"""reconciler.placement through the planner: copies, removals, never the last copy, the first
+"""reconciler.core.placement through the planner: copies, removals, never the last copy, the first
 store for new data, unknown stores, and the new actions in plan JSON, text and preflight."""
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from catalog.model import Checksum, ImageState, TransferMethod
-from reconciler.actions import ActionKind, FieldChange
+from reconciler.core.actions import ActionKind, FieldChange
+from reconciler.core.observed import ObservedImage
+from reconciler.core.plan import Plan
+from reconciler.core.planner import make_plan, observed_fingerprint
 from reconciler.executor import check_applicable
-from reconciler.observed import ObservedImage
-from reconciler.plan import Plan
-from reconciler.planner import make_plan, observed_fingerprint
 from reconciler.preflight import preflight
 from reconciler.report.text import render_plan, summary
 from tests.unit.builders import catalog, desired, observed_like, snapshot

@@ -1,4 +1,4 @@
-"""reconciler.plan: the JSON form round-trips and refuses what it cannot read."""
+"""reconciler.core.plan: the JSON form round-trips and refuses what it cannot read."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 
 from catalog.errors import GlanceCatalogError
 from catalog.model import Compression, ImageSource, MemberSpec, Visibility
-from reconciler.plan import FORMAT_VERSION, Plan
-from reconciler.planner import make_plan
+from reconciler.core.plan import FORMAT_VERSION, Plan
+from reconciler.core.planner import make_plan
 from reconciler.report.documents import drift_report
 from reconciler.report.text import render_drift, render_plan
 from tests.unit.builders import SHA, catalog, desired, observed_like, snapshot

@@ -8,8 +8,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from catalog.model import Checksum, DesiredImage
-from reconciler.plan import Plan
-from reconciler.planner import make_plan
+from reconciler.core.plan import Plan
+from reconciler.core.planner import make_plan
 from reconciler.report.text import render_plan
 from tests.unit.builders import catalog, desired, snapshot
 

@@ -1,13 +1,13 @@
-"""reconciler.planner: catalog + snapshot -> ordered actions and conflicts. Pure."""
+"""reconciler.core.planner: catalog + snapshot -> ordered actions and conflicts. Pure."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
 from catalog.model import ImageState
-from reconciler.actions import ActionKind, FieldChange
-from reconciler.observed import ObservedImage
-from reconciler.planner import make_plan
+from reconciler.core.actions import ActionKind, FieldChange
+from reconciler.core.observed import ObservedImage
+from reconciler.core.planner import make_plan
 from tests.unit.builders import MARKER, catalog, desired, observed_like, snapshot
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from reconciler import observed
-from reconciler.actions import Action, ActionKind, FieldChange, Replacement
+from reconciler.core import observed
+from reconciler.core.actions import Action, ActionKind, FieldChange, Replacement
 from reconciler.report.blocks import (
     BOOKKEEPING_PREFIX,
     Change,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
+from reconciler.core.targets import Target, TargetPlan
 from reconciler.report.documents import drift_report, drifts_json, plans_json
-from reconciler.targets import Target, TargetPlan
 from tests.unit.report_plans import mixed_plan, replaced_plan
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from reconciler.plan import Note
+from reconciler.core.plan import Note
+from reconciler.core.targets import Target, TargetPlan
 from reconciler.report.markdown import markdown_plan, markdown_target_plans, marker
-from reconciler.targets import Target, TargetPlan
 from tests.unit.report_plans import conflicted, mixed_plan, replaced_plan
 
 

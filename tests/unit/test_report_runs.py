@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from reconciler.core.targets import Target, TargetApply, TargetPlan
 from reconciler.report.apply_text import render_report
 from reconciler.report.runs import (
     conflict_lines,
@@ -12,7 +13,6 @@ from reconciler.report.runs import (
     render_target_plans,
 )
 from reconciler.report.text import render_drift, render_plan
-from reconciler.targets import Target, TargetApply, TargetPlan
 from tests.unit.report_plans import conflicted, mixed_plan, replaced_plan, results
 
 A = Target("prod-a", "cloud-a", "RegionOne")

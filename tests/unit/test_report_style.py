@@ -7,9 +7,9 @@ import json
 
 import pytest
 
+from reconciler.core.targets import Target, TargetPlan
 from reconciler.report.reporter import LogFormat, OutputFormat, Reporter
 from reconciler.report.style import ansi, plain, wants_colour
-from reconciler.targets import Target, TargetPlan
 from tests.unit.report_plans import conflicted, mixed_plan
 
 

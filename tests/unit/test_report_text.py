@@ -8,7 +8,7 @@ from dataclasses import replace
 import click
 
 from catalog.model import Checksum, ImageState, MemberSpec, Visibility
-from reconciler.planner import make_plan
+from reconciler.core.planner import make_plan
 from reconciler.report.documents import drift_report
 from reconciler.report.legend import legend
 from reconciler.report.style import ansi

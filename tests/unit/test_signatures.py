@@ -1,5 +1,5 @@
-"""catalog.openpgp and reconciler.signatures with real keys made by gpg: key files read offline,
-signatures verified by gpgv against the trusted key only."""
+"""catalog.openpgp and reconciler.sources.signatures with real keys made by gpg: key files read
+offline, signatures verified by gpgv against the trusted key only."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from catalog.openpgp import KeyFileInvalid, read_public_key
-from reconciler.signatures import SignatureInvalid, verify_clearsigned, verify_detached
+from reconciler.sources.signatures import SignatureInvalid, verify_clearsigned, verify_detached
 from tests.signing import ExpiredKey, SigningKey
 
 pytestmark = pytest.mark.skipif(shutil.which("gpg") is None, reason="needs the system gpg")

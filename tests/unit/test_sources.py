@@ -1,4 +1,5 @@
-"""reconciler.sources: streamed, hashed, and the last chunk withheld when the checksum is wrong."""
+"""reconciler.sources.stream: streamed, hashed, and the last chunk withheld when the checksum is
+wrong."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from catalog.model import Checksum, Compression, ImageSource
-from reconciler import sources
 from reconciler.errors import SourceError
-from reconciler.sources import VerifiedStream, open_source
+from reconciler.sources import stream as sources
+from reconciler.sources.stream import VerifiedStream, open_source
 
 
 def source_for(data: bytes, algorithm: str = "sha256") -> ImageSource:

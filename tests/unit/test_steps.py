@@ -1,4 +1,4 @@
-"""reconciler.steps and the planner's matching: replacement, members, adopt, id, orphans."""
+"""reconciler.core.steps and the planner's matching: replacement, members, adopt, id, orphans."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from dataclasses import replace
 from typing import Any
 
 from catalog.model import Checksum, DesiredImage, ImageState, MemberSpec, Position, Visibility
-from reconciler.actions import ActionKind, FieldChange
-from reconciler.observed import PREVIOUS_PROPERTY, SOURCE_PROPERTY
-from reconciler.plan import Plan
-from reconciler.planner import make_plan
-from reconciler.steps import replacement_name
+from reconciler.core.actions import ActionKind, FieldChange
+from reconciler.core.observed import PREVIOUS_PROPERTY, SOURCE_PROPERTY
+from reconciler.core.plan import Plan
+from reconciler.core.planner import make_plan
+from reconciler.core.steps import replacement_name
 from tests.unit.builders import MARKER, SHA, catalog, desired, observed_like, snapshot
 
 NEW_SHA = Checksum.parse("sha256:" + "ab" * 32)

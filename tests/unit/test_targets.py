@@ -9,9 +9,9 @@ import pytest
 
 from catalog.errors import GlanceCatalogError
 from catalog.model import CatalogTarget
-from reconciler.plan import Plan
-from reconciler.plan_set import PLAN_SET_FORMAT, PlanSet, read_saved
-from reconciler.targets import Target, TargetPlan, combined_exit, select_targets
+from reconciler.core.plan import Plan
+from reconciler.core.plan_set import PLAN_SET_FORMAT, PlanSet, read_saved
+from reconciler.core.targets import Target, TargetPlan, combined_exit, select_targets
 from tests.unit.builders import catalog, desired
 
 EAST = CatalogTarget("east", "prod", "RegionOne", (desired("a"),))

@@ -13,18 +13,18 @@ from catalog.model import (
     RetirePolicy,
     SupersededAction,
 )
-from reconciler.actions import ActionKind, FieldChange
-from reconciler.observed import (
+from reconciler.core.actions import ActionKind, FieldChange
+from reconciler.core.observed import (
     CURRENT_SINCE_PROPERTY,
     RETIRE_REFUSED_PROPERTY,
     VERSION_OF_PROPERTY,
     VERSION_PROPERTY,
     ObservedImage,
 )
-from reconciler.plan import Plan
-from reconciler.planner import make_plan
+from reconciler.core.plan import Plan
+from reconciler.core.planner import make_plan
+from reconciler.core.versions import kept_versions
 from reconciler.report.text import render_plan
-from reconciler.versions import kept_versions
 from tests.unit.builders import catalog, desired, observed_like, snapshot
 
 TAKEN_AT = 1_790_000_000.0  # 2026-09-21T14:13:20Z

@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from catalog.model import DesiredImage, ImageState
-from reconciler.actions import Action, ActionKind, FieldChange
-from reconciler.observed import ObservedImage, Snapshot
-from reconciler.plan import Conflict
+from reconciler.core.actions import Action, ActionKind, FieldChange
+from reconciler.core.observed import ObservedImage, Snapshot
+from reconciler.core.plan import Conflict
 
 
 def checked_stores(

@@ -20,9 +20,9 @@ import urllib3
 
 from catalog.errors import GlanceCatalogError
 from catalog.model import Compression, ImageSource
-from reconciler.decompress import CorruptData, StreamDecompressor
 from reconciler.errors import SourceError
 from reconciler.failures import failure_reason
+from reconciler.sources.decompress import CorruptData, StreamDecompressor
 
 CHUNK_SIZE = 1024 * 1024
 # Pieces of the upload body: a WSGI server re-buffers each HTTP chunk Glance reads from, so

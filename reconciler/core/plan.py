@@ -9,7 +9,7 @@ from typing import Any
 
 from catalog.model import Checksum, Compression, ImageSource, TransferMethod
 from catalog.secrets import redact_url
-from reconciler.actions import Action, ActionKind, FieldChange, Replacement
+from reconciler.core.actions import Action, ActionKind, FieldChange, Replacement
 from reconciler.errors import GlanceCatalogError
 
 FORMAT_VERSION = 3

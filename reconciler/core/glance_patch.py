@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from reconciler.actions import FieldChange
+from reconciler.core.actions import FieldChange
 
 # Manifest field names whose Glance attribute is named differently.
 GLANCE_NAMES = {"hidden": "os_hidden"}

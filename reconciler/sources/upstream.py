@@ -28,12 +28,12 @@ from catalog.track import (
     version_key,
     versions_in,
 )
-from reconciler.checksum_source import (
+from reconciler.sources.checksum_source import (
     ChecksumsUnresolved,
     fetch_bounded,
     fetch_checksum_file,
 )
-from reconciler.sources import READ_TIMEOUT
+from reconciler.sources.stream import READ_TIMEOUT
 
 MAX_INDEX = 4 * 1024 * 1024
 

@@ -10,15 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from catalog.model import DesiredImage, ImageState, Visibility
-from reconciler.actions import Action, ActionKind, FieldChange, Replacement
-from reconciler.diff import (
+from reconciler.core.actions import Action, ActionKind, FieldChange, Replacement
+from reconciler.core.diff import (
     FORMAT_FIELDS,
     creation_changes,
     desired_properties,
     image_changes,
 )
-from reconciler.members import MemberSteps, member_steps
-from reconciler.observed import (
+from reconciler.core.members import MemberSteps, member_steps
+from reconciler.core.observed import (
     BOOKKEEPING_PROPERTIES,
     MANAGED_KEYS_PROPERTY,
     PREVIOUS_PROPERTY,
@@ -26,8 +26,8 @@ from reconciler.observed import (
     ObservedImage,
     Snapshot,
 )
-from reconciler.placement import copies_after_data, first_store, store_steps
-from reconciler.plan import Conflict, Note
+from reconciler.core.placement import copies_after_data, first_store, store_steps
+from reconciler.core.plan import Conflict, Note
 
 # Glance states in which an image is mid-transfer: wait rather than act on it.
 BUSY_STATES = frozenset({"saving", "importing", "uploading"})

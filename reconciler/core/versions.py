@@ -19,19 +19,19 @@ from catalog.model import (
     ImageState,
 )
 from catalog.track import version_key
-from reconciler.observed import (
+from reconciler.core.observed import (
     VERSION_OF_PROPERTY,
     VERSION_PROPERTY,
     ObservedImage,
     Snapshot,
 )
-from reconciler.steps import (
+from reconciler.core.steps import (
     STUCK_AFTER_SECONDS,
     ImageSteps,
     delete,
     recorded_checksum,
 )
-from reconciler.version_steps import FamilyPlan, Role
+from reconciler.core.version_steps import FamilyPlan, Role
 
 
 def kept_versions(desired: DesiredImage, held: Iterable[str] = ()) -> set[str]:

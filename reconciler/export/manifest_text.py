@@ -1,5 +1,5 @@
-"""An Export (reconciler.export) as manifest text, with comments that say where each value came
-from. Pure.
+"""An Export (reconciler.export.select) as manifest text, with comments that say where each
+value came from. Pure.
 
 The text is written line by line rather than by a YAML library, for the comments: images in
 name order, keys in a fixed order, tags, properties and members sorted, so that two exports of
@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from catalog.model import marker_tag
-from reconciler.export import ChecksumOrigin, Export, ExportedImage, Skipped, family
+from reconciler.export.select import ChecksumOrigin, Export, ExportedImage, Skipped, family
 
 _PLAIN = re.compile(r"[A-Za-z_/][A-Za-z0-9_./@+:=-]*")
 # What is escaped: all PyYAML's reader refuses (its NON_PRINTABLE), and tab, line breaks (NEL

@@ -28,13 +28,13 @@ from catalog.errors import GlanceCatalogError
 from catalog.model import Catalog, Checksum, DesiredImage, ImageSource, ImageState, expand_url
 from catalog.openpgp import KeyFileInvalid, read_public_key
 from catalog.secrets import redact_url
+from reconciler.core.plan import Plan
+from reconciler.core.planner import resolved_checksums
 from reconciler.errors import SourceError
 from reconciler.failures import failure_reason, is_timeout
 from reconciler.gateway.retry import Retrier
-from reconciler.plan import Plan
-from reconciler.planner import resolved_checksums
-from reconciler.signatures import SignatureInvalid, verify_clearsigned, verify_detached
-from reconciler.sources import CHUNK_SIZE, READ_TIMEOUT, http_get
+from reconciler.sources.signatures import SignatureInvalid, verify_clearsigned, verify_detached
+from reconciler.sources.stream import CHUNK_SIZE, READ_TIMEOUT, http_get
 
 # A checksum file of a whole mirror is a few MB; a larger answer is something else (the image
 # itself, say) and is not read to its end.

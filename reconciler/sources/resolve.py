@@ -4,9 +4,9 @@ each tracked image added as a version, and every checksum read from its checksum
 from __future__ import annotations
 
 from catalog.model import Catalog
-from reconciler.checksum_source import resolve_checksums
 from reconciler.options import RunSettings
-from reconciler.upstream import find_upstream, with_upstream
+from reconciler.sources.checksum_source import resolve_checksums
+from reconciler.sources.upstream import find_upstream, with_upstream
 
 
 def resolve_sources(catalog: Catalog, settings: RunSettings) -> Catalog:

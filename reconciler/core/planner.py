@@ -14,10 +14,10 @@ import json
 
 from catalog.model import Catalog, DesiredImage, ImageState
 from catalog.secrets import redact_url
-from reconciler.observed import PREVIOUS_PROPERTY, ObservedImage, Snapshot
-from reconciler.placement import checked_stores
-from reconciler.plan import Note, Plan, ResolvedChecksum
-from reconciler.steps import (
+from reconciler.core.observed import PREVIOUS_PROPERTY, ObservedImage, Snapshot
+from reconciler.core.placement import checked_stores
+from reconciler.core.plan import Note, Plan, ResolvedChecksum
+from reconciler.core.steps import (
     STUCK_AFTER_SECONDS,
     ImageSteps,
     converge,
@@ -25,7 +25,7 @@ from reconciler.steps import (
     delete,
     replacement_name,
 )
-from reconciler.versions import plan_versions
+from reconciler.core.versions import plan_versions
 
 
 def make_plan(

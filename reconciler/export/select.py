@@ -1,7 +1,7 @@
 """One cloud's observed images -> what a manifest that adopts them says. Pure.
 
 ``select_images`` decides, image by image, what ``glance-catalog export`` writes and why
-(reconciler.export_yaml writes it): every image the project owns whose name matches an
+(reconciler.export.manifest_text writes it): every image the project owns whose name matches an
 ``--include`` pattern, as a manifest image with ``adopt: true`` whose fields are Glance's, so
 that the plan for it adds only the catalog's marker and glance-catalog's bookkeeping. An image
 a manifest cannot declare that way is left out with the reason, which the manifest lists.
@@ -19,7 +19,7 @@ from functools import cache
 from catalog.checks import checksum_problem, reserved_property_hint
 from catalog.model import MARKER_PREFIX, HashAlgorithm, Visibility
 from catalog.schema import load_schema
-from reconciler.observed import SOURCE_PROPERTY, ObservedImage, Snapshot
+from reconciler.core.observed import SOURCE_PROPERTY, ObservedImage, Snapshot
 
 # A manifest holds at most this many tags and properties (the schema's maxItems and
 # maxProperties: Glance's quota of 128 less what glance-catalog keeps on each image).

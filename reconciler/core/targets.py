@@ -15,8 +15,8 @@ from catalog.errors import GlanceCatalogError
 from catalog.model import Catalog
 
 if TYPE_CHECKING:
+    from reconciler.core.plan import Plan
     from reconciler.executor import ApplyReport
-    from reconciler.plan import Plan
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """The steps of one versioned image's versions: keep (make, converge, promote or demote) and
-retire. Pure; the matching of Glance images to versions is in reconciler.versions."""
+retire. Pure; the matching of Glance images to versions is in reconciler.core.versions."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from catalog.model import (
     RetireAction,
     SupersededAction,
 )
-from reconciler.actions import Action, ActionKind, FieldChange
-from reconciler.diff import FORMAT_FIELDS
-from reconciler.observed import (
+from reconciler.core.actions import Action, ActionKind, FieldChange
+from reconciler.core.diff import FORMAT_FIELDS
+from reconciler.core.observed import (
     CURRENT_SINCE_PROPERTY,
     RETIRE_REFUSED_PROPERTY,
     VERSION_OF_PROPERTY,
@@ -23,8 +23,8 @@ from reconciler.observed import (
     ObservedImage,
     Snapshot,
 )
-from reconciler.plan import Conflict, Note
-from reconciler.steps import (
+from reconciler.core.plan import Conflict, Note
+from reconciler.core.steps import (
     BUSY_STATES,
     ImageSteps,
     broken_reason,

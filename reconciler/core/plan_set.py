@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from catalog.errors import GlanceCatalogError
-from reconciler.plan import Plan
-from reconciler.targets import Target, TargetPlan
+from reconciler.core.plan import Plan
+from reconciler.core.targets import Target, TargetPlan
 
 PLAN_SET_FORMAT = 4
 

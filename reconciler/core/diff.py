@@ -7,8 +7,8 @@ from typing import Any
 from deepdiff import DeepDiff
 
 from catalog.model import DesiredImage
-from reconciler.actions import FieldChange
-from reconciler.observed import MANAGED_KEYS_PROPERTY, SOURCE_PROPERTY, ObservedImage
+from reconciler.core.actions import FieldChange
+from reconciler.core.observed import MANAGED_KEYS_PROPERTY, SOURCE_PROPERTY, ObservedImage
 
 SCALAR_FIELDS = (
     "disk_format",

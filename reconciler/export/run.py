@@ -1,5 +1,6 @@
 """export: read one cloud's images through the gateway, and write the manifests
-reconciler.export_yaml makes of them, checked to load as one catalog before any is written."""
+reconciler.export.manifest_text makes of them, checked to load as one catalog before any is
+written."""
 
 from __future__ import annotations
 
@@ -15,9 +16,9 @@ from pathlib import Path
 from catalog.errors import GlanceCatalogError
 from catalog.load import check_catalog
 from catalog.secrets import redact_text
-from reconciler.export import CATALOG_NAME, Export, ExportContext, default_catalog_name
-from reconciler.export import select_images as select
-from reconciler.export_yaml import family_files, manifest_text
+from reconciler.export.manifest_text import family_files, manifest_text
+from reconciler.export.select import CATALOG_NAME, Export, ExportContext, default_catalog_name
+from reconciler.export.select import select_images as select
 from reconciler.options import ExportRequest, RunSettings
 
 

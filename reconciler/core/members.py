@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from catalog.model import DesiredImage, Visibility
-from reconciler.actions import Action, ActionKind, FieldChange
-from reconciler.plan import Conflict, Note
+from reconciler.core.actions import Action, ActionKind, FieldChange
+from reconciler.core.plan import Conflict, Note
 
 
 @dataclass
