@@ -25,6 +25,9 @@ from pathlib import Path
 from common import best_median, connect_to, delete_catalog, describe, load_average, local_cloud
 from common import run_cli as run
 
+from tests.localcloud.multistore import stop_glance
+from tests.localcloud.regions import REGION_TWO_CLOUD, ensure_region_two
+
 CATALOG = "bench-targets"
 
 
@@ -57,6 +60,7 @@ def main() -> None:
 
     with local_cloud() as cloud, tempfile.TemporaryDirectory() as tmp:
         describe(cloud)
+        region_two = ensure_region_two() if REGION_TWO_CLOUD in clouds else None
         path = write_catalog(Path(tmp), args.images, clouds)
         try:
             applied = run("apply", str(path), "--auto-approve", "--quiet")
@@ -74,12 +78,14 @@ def main() -> None:
                     connection = connect_to(name)
                     print(f"(deleted {delete_catalog(connection, CATALOG)} images in {name})")
                     connection.close()
+            if region_two is not None and region_two.started_here:
+                stop_glance(region_two.name)
 
     ratio = min(both) / min(one)
     print(f"catalog: {args.images} images per target; load average now {load_average()}")
     print(f"apply over both targets: {applied.seconds:.1f} s")
     print("plan --detailed-exitcode: exit 0 (converged)")
-    print(f"plan, one target ({clouds[0]}):      {best_median(one)}")
+    print(f"plan, one target ({clouds[0]}): {best_median(one)}")
     print(f"plan, two targets ({', '.join(clouds)}): {best_median(both)}")
     print(
         f"two targets vs one: {ratio:.2f}x (best vs best; target < 1.3x: "
