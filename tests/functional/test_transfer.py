@@ -254,8 +254,11 @@ def test_ctrl_c_lets_the_running_upload_finish_and_starts_nothing_more(
     tmp_path: Path, probe: GlanceProbe, catalog_name: str, served: tuple[Path, str]
 ) -> None:
     folder, base = served
-    checksum = sha256_of(folder / "disk.raw")
-    slow = f'{{url: "{base}/slow/disk.raw", checksum: "{checksum}"}}'
+    # 12 MiB from the slow source take about 2.4 s: the signal lands during the first upload
+    # even on a loaded machine, where reading the "upload started" line can lag.
+    make_disk(folder / "long.raw", 12 * 1024 * 1024, 11)
+    checksum = sha256_of(folder / "long.raw")
+    slow = f'{{url: "{base}/slow/long.raw", checksum: "{checksum}"}}'
     manifest = manifest_of(tmp_path, catalog_name, {f"i{index}": slow for index in range(4)})
     args = ["apply", str(manifest), "--cloud", "local", "--auto-approve", "--parallel", "1"]
     process = subprocess.Popen(
