@@ -17,6 +17,7 @@ from reconciler.options import RunSettings
 from reconciler.runs import check_saved_plan, load_saved_catalog, plan_target
 
 if TYPE_CHECKING:
+    from reconciler.core.plan import Plan
     from reconciler.core.plan_set import PlanSet
     from reconciler.executor import ActionResult, ProgressFactory
     from reconciler.gateway import GlanceGateway
@@ -33,6 +34,18 @@ class Fleet:
 
     plans: list[TargetPlan]
     gateways: dict[str, GlanceGateway] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def planned(self, target: Target, make: Callable[[], tuple[Plan, GlanceGateway]]) -> TargetPlan:
+        """The plan ``make`` gives for ``target``, its gateway kept open (from any thread);
+        the error lines instead when it raises an expected error."""
+        try:
+            plan, gateway = make()
+        except GlanceCatalogError as error:
+            return TargetPlan(target, error=error.lines)
+        with self._lock:
+            self.gateways[target.name] = gateway
+        return TargetPlan(target, plan)
 
     def __enter__(self) -> Fleet:
         return self
@@ -63,19 +76,12 @@ def plan_fleet(
     """Every target's plan as its cloud is now; a target that cannot be planned carries its
     error lines instead."""
     fleet = Fleet([])
-    lock = threading.Lock()
     targets = [target for target, _ in selected]
 
     def one(item: tuple[Target, Catalog]) -> TargetPlan:
         target, catalog = item
-        try:
-            fed = fed_regions(target, targets)
-            plan, gateway = plan_target(catalog, target, prune, settings, fed)
-        except GlanceCatalogError as error:
-            return TargetPlan(target, error=error.lines)
-        with lock:
-            fleet.gateways[target.name] = gateway
-        return TargetPlan(target, plan)
+        fed = fed_regions(target, targets)
+        return fleet.planned(target, lambda: plan_target(catalog, target, prune, settings, fed))
 
     fleet.plans = _each(selected, one, bound)
     return fleet
@@ -97,7 +103,6 @@ def check_saved_fleet(
     chosen = {target.name for target, _ in select_targets(catalog, clouds, names, None)}
     as_targets = {target.name: target for target in catalog.targets}
     fleet = Fleet([])
-    lock = threading.Lock()
     entries = [e for e in saved.entries if e.target.name in chosen]
     targets = [entry.target for entry in entries]
 
@@ -105,25 +110,17 @@ def check_saved_fleet(
         target, plan = entry.target, entry.plan
         assert plan is not None
         spec = as_targets.get(target.name)
-        try:
+
+        def check() -> tuple[Plan, GlanceGateway]:
             if spec is None or (spec.cloud, spec.region) != (target.cloud, target.region):
                 raise GlanceCatalogError(
                     f"{where}: plan is stale: the manifests no longer send the catalog to "
                     f"{target.described}; re-run plan (nothing was changed)"
                 )
-            checked, gateway = check_saved_plan(
-                plan,
-                catalog.for_target(spec),
-                target,
-                where,
-                settings,
-                fed_regions(target, targets),
-            )
-        except GlanceCatalogError as error:
-            return TargetPlan(target, error=error.lines)
-        with lock:
-            fleet.gateways[target.name] = gateway
-        return TargetPlan(target, checked)
+            fed = fed_regions(target, targets)
+            return check_saved_plan(plan, catalog.for_target(spec), target, where, settings, fed)
+
+        return fleet.planned(target, check)
 
     fleet.plans = _each(entries, one, bound)
     return fleet
