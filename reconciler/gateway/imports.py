@@ -10,9 +10,10 @@ method's: see ``transfer.WebDownload`` and ``stores.CopyToStores``.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
-from reconciler.errors import CloudError, ImportTimedOut
+from reconciler.errors import CloudError, DataRefused, ImportTimedOut
 from reconciler.gateway.session import CloudSession, glance_message
 
 IMPORT_POLL_SECONDS = 0.5
@@ -177,3 +178,20 @@ class ImportFollower:
                     f"{self._timeout:g} s (--import-timeout)"
                 )
             time.sleep(IMPORT_POLL_SECONDS)
+
+
+def run_import(
+    session: CloudSession, follower: ImportFollower, when_spent: Callable[[CloudError], None]
+) -> dict[str, Any]:
+    """The image once ``follower``'s import is done, over IMPORT_ATTEMPTS tries. When the
+    tries end on a transient failure, ``when_spent`` may raise the error that says whose side
+    it is on; otherwise it is DataRefused: Glance keeps failing to take the data."""
+    try:
+        return session.retrier.run(follower.attempt, attempts=IMPORT_ATTEMPTS)
+    except ImportTimedOut:
+        raise
+    except CloudError as error:
+        if not error.transient:
+            raise
+        when_spent(error)
+        raise DataRefused(*error.lines) from error

@@ -23,10 +23,10 @@ from reconciler.core.observed import (
     SOURCE_PROPERTY,
     VERSION_OF_PROPERTY,
 )
-from reconciler.errors import CloudError, DataRefused, ImportTimedOut
-from reconciler.gateway.imports import IMPORT_ATTEMPTS, enabled_methods, show
+from reconciler.errors import CloudError
+from reconciler.gateway.imports import enabled_methods, run_import, show
 from reconciler.gateway.session import CloudSession
-from reconciler.gateway.transfer import WebDownload, hash_stored, reject_data, verify_imported
+from reconciler.gateway.transfer import WebDownload, reject_data, stored_digest, verify_imported
 
 METHOD = "glance-download"
 # Which of the other region's endpoints Glance pulls from (Glance's own default).
@@ -138,15 +138,11 @@ def glance_download(
     if problem := formats_problem(formats, found, source.region):
         raise CloudError(f"image '{image}': {problem}")
     follower = GlanceDownload(session, image_id, image, timeout, source, str(found["id"]), store)
-    try:
-        stored = session.retrier.run(follower.attempt, attempts=IMPORT_ATTEMPTS)
-    except ImportTimedOut:
-        raise
-    except CloudError as error:
-        if not error.transient:
-            raise
-        origin()
-        raise DataRefused(*error.lines) from error
+
+    def origin_still_there(_: CloudError) -> None:
+        origin()  # raises when the origin is gone: that is the error then
+
+    stored = run_import(session, follower, origin_still_there)
     if source.compression is Compression.NONE:
         verify_imported(session, image_id, image, source.checksum, stored)
     else:
@@ -166,10 +162,7 @@ def _verify_against(
     algorithm, wanted = str(origin.get("os_hash_algo") or ""), origin.get("os_hash_value")
     if not algorithm or not wanted:
         reject_data(session, image_id, image, stored, f"the image in region {region} shows no hash")
-    if stored.get("os_hash_algo") == algorithm:
-        actual = str(stored.get("os_hash_value"))
-    else:
-        actual = hash_stored(session, image_id, image, algorithm)
+    actual = stored_digest(session, image_id, image, algorithm, stored)
     if actual != wanted:
         reject_data(
             session,

@@ -20,13 +20,13 @@ import urllib3
 
 from catalog.model import Checksum, ImageSource
 from reconciler.core.observed import SOURCE_PROPERTY
-from reconciler.errors import CloudError, DataRefused, ImportTimedOut, SourceError
+from reconciler.errors import CloudError, DataRefused, SourceError
 from reconciler.gateway.clouds import CLIENT_ERRORS
 from reconciler.gateway.imports import (
-    IMPORT_ATTEMPTS,
     IMPORT_POLL_SECONDS,
     IMPORT_TIMEOUT_SECONDS,
     ImportFollower,
+    run_import,
     show,
 )
 from reconciler.gateway.retry import TRANSIENT_STATUS
@@ -249,14 +249,8 @@ def web_download(
     expected = source.checksum
     if expected is None:
         raise CloudError(f"image '{image}': web-download without a checksum cannot be verified")
-    follower = WebDownload(session, image_id, image, timeout, source, store)
-    try:
-        stored = session.retrier.run(follower.attempt, attempts=IMPORT_ATTEMPTS)
-    except ImportTimedOut:
-        raise
-    except CloudError as error:
-        if not error.transient:
-            raise
+
+    def blame_source(error: CloudError) -> None:
         # Glance says no more than that the task failed: ask the source ourselves whose
         # side the failure is on.
         try:
@@ -265,9 +259,21 @@ def web_download(
             raise SourceError(
                 *error.lines, f"the source fails for glance-catalog too: {source_error}"
             ) from error
-        raise DataRefused(*error.lines) from error
+
+    follower = WebDownload(session, image_id, image, timeout, source, store)
+    stored = run_import(session, follower, blame_source)
     verify_imported(session, image_id, image, expected, stored)
     record_checksum(session, image_id, image, source, stored)
+
+
+def stored_digest(
+    session: CloudSession, image_id: str, image: str, algorithm: str, stored: dict[str, Any]
+) -> str:
+    """The ``algorithm`` digest of the data Glance stores: its own hash when it uses that
+    algorithm, else the data read back and hashed."""
+    if stored.get("os_hash_algo") == algorithm:
+        return str(stored.get("os_hash_value"))
+    return hash_stored(session, image_id, image, algorithm)
 
 
 def verify_imported(
@@ -279,10 +285,7 @@ def verify_imported(
 ) -> None:
     """The data Glance imported must have the ``expected`` digest: Glance's own hash when it
     uses that algorithm, else the data read back and hashed. Wrong data is deleted."""
-    if stored.get("os_hash_algo") == expected.algorithm.value:
-        actual = str(stored.get("os_hash_value"))
-    else:
-        actual = hash_stored(session, image_id, image, expected.algorithm.value)
+    actual = stored_digest(session, image_id, image, expected.algorithm.value, stored)
     if actual != expected.hexdigest:
         reject_data(
             session,
