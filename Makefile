@@ -2,6 +2,7 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
+export GLANCE_RELEASE
 STAMP := $(VENV)/.installed
 
 .PHONY: venv demo test unit lint glance-up glance-down glance-status clean
@@ -30,6 +31,9 @@ lint: venv
 	$(PY) -m ruff format --check catalog reconciler tests examples bench
 	$(PY) -m mypy
 
+# GLANCE_RELEASE=2024.1: the older release pair (Glance 28, Keystone 25) instead of the newest
+# (Glance 33, Keystone 30), with its own service venv, files and ports (tests/localcloud/
+# releases.py); also for `make test`, `make demo` and `make test-oldest`.
 # GLANCE_DB=postgresql: Glance on a private PostgreSQL with 4 workers (default: sqlite).
 # GLANCE_STORES=fast,archive: also a multi-store Glance (file stores) on GC_GLANCE_STORES_PORT.
 # REGIONS=2: also RegionTwo's Glance (cloud local-r2) on GC_GLANCE_R2_PORT.
@@ -37,7 +41,7 @@ glance-up: venv
 	$(PY) -m tests.localcloud up $(if $(GLANCE_DB),--db $(GLANCE_DB)) $(if $(GLANCE_STORES),--stores $(GLANCE_STORES)) $(if $(REGIONS),--regions $(REGIONS))
 
 glance-down:
-	$(PYTHON) -m tests.localcloud down
+	$(PYTHON) -m tests.localcloud down --all
 
 glance-status:
 	$(PYTHON) -m tests.localcloud status

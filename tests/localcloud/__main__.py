@@ -1,5 +1,8 @@
 """CLI: python -m tests.localcloud up [--fresh] [--db sqlite|postgresql] [--stores S,S]
-[--regions 1|2] | down | status.
+[--regions 1|2] | down [--all] | status.
+
+The release pair is ``$GLANCE_RELEASE``'s (see releases.py), else the newest; ``down --all``
+stops the servers of every release.
 
 Run from the repo root.  ``--db`` defaults to ``$GLANCE_DB``, else sqlite.  ``--stores``
 (or ``GC_GLANCE_STORES``) also starts a multi-store Glance with these file stores on
@@ -14,11 +17,12 @@ import argparse
 import os
 import sys
 
-from .harness import ensure_up, env_line, status, stop
+from .harness import ensure_up, env_line, status, stop, stop_every_release
 from .multistore import ensure_glance, env_stores
 from .postgres import DB_MODES
 from .procs import LocalCloudError
 from .regions import ensure_region_two, region_two_status
+from .releases import selected
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,16 +52,18 @@ def main(argv: list[str] | None = None) -> int:
         help="2: also start RegionTwo's Glance, cloud local-r2 (default: $GC_GLANCE_REGIONS, "
         "else 1)",
     )
-    sub.add_parser("down", help="stop both servers (and postgres, and further Glances)")
+    down = sub.add_parser("down", help="stop both servers (and postgres, and further Glances)")
+    down.add_argument("--all", action="store_true", help="of every release, not only this one")
     sub.add_parser("status", help="show whether each server is up (exit 1 if not both)")
     args = parser.parse_args(argv)
     try:
         if args.cmd == "up":
+            release = selected()
             cloud = ensure_up(fresh=args.fresh, db=args.db)
             state = "started" if cloud.started_here else "already running"
             print(
-                f"# keystone {cloud.keystone_url}/v3, glance {cloud.glance_url} "
-                f"on {cloud.db} ({state})",
+                f"# {release.name}: keystone {release.keystone} {cloud.keystone_url}/v3, "
+                f"glance {release.glance} {cloud.glance_url} on {cloud.db} ({state})",
                 file=sys.stderr,
             )
             print(env_line())
@@ -78,7 +84,10 @@ def main(argv: list[str] | None = None) -> int:
                 )
             return 0
         if args.cmd == "down":
-            stop()
+            if args.all:
+                stop_every_release()
+            else:
+                stop()
             return 0
         all_up = True
         found = status()

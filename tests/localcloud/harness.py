@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import configs, postgres, procs, provision
+from . import configs, postgres, procs, provision, releases
 from .install import (
     HERE,
     Paths,
@@ -40,6 +40,7 @@ from .install import (
     region_two_port,
 )
 from .procs import LocalCloudError
+from .releases import Release
 from .services import GLANCE_APPS, Service, gunicorn_argv, server_env, services, wait_healthy
 
 SOURCE_PORTS = range(18080, 18090)  # web-download sources Glance may fetch from
@@ -136,6 +137,7 @@ def _write_configs(p: Paths, ks: Service, gl: Service, connection: str | None = 
         p.run / "glance" / "glance-api-paste.ini": configs.glance_paste_ini(run=p.run),
         p.run / "wsgi" / "wsgi_keystone.py": (HERE / "wsgi_keystone.py").read_text(),
         p.run / "wsgi" / "wsgi_glance.py": (HERE / "wsgi_glance.py").read_text(),
+        p.run / "wsgi" / "glance_app.py": (HERE / "glance_app.py").read_text(),
     }
     for path, text in files.items():
         if not path.exists() or path.read_text() != text:
@@ -334,12 +336,21 @@ def ensure_up(fresh: bool = False, db: str | None = None) -> LocalCloud:
         return _up(fresh, mode)
 
 
-def stop() -> None:
-    """Stop both servers and postgres, if running (idempotent)."""
-    p = paths()
+def stop(release: Release | None = None) -> None:
+    """Stop both servers and postgres of ``release`` (default: the selected one), if running
+    (idempotent)."""
+    p = paths(release)
+    if not p.run.exists():
+        return
     with procs.file_lock(p.lock):
         for name in _stop_all(p):
-            log(f"stopped {name}")
+            log(f"stopped {name}" + (f" ({p.release.name})" if p.release.suffix else ""))
+
+
+def stop_every_release() -> None:
+    """Stop the local clouds of every release the harness knows."""
+    for release in releases.RELEASES.values():
+        stop(release)
 
 
 def status() -> dict[str, dict[str, Any]]:

@@ -14,13 +14,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import configs, procs, provision
+from . import configs, procs, provision, releases
 from .procs import LocalCloudError
+from .releases import Release
 
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parents[1]
-CONSTRAINTS = HERE / "constraints.txt"
-REQUIREMENTS = ("glance==33.0.0", "keystone==30.0.0", "gunicorn")
 
 
 def log(msg: str) -> None:
@@ -29,11 +28,15 @@ def log(msg: str) -> None:
 
 @dataclass(frozen=True)
 class Paths:
+    """Where the files of one release's local cloud live: ``local`` is shared by all
+    releases, and each file in it carries the release's suffix (none for the newest)."""
+
     local: Path
+    release: Release = releases.NEWEST
 
     @property
     def venv(self) -> Path:
-        return self.local / "service-venv"
+        return self.local / f"service-venv{self.release.suffix}"
 
     @property
     def bin(self) -> Path:
@@ -41,7 +44,7 @@ class Paths:
 
     @property
     def run(self) -> Path:
-        return self.local / "run"
+        return self.local / f"run{self.release.suffix}"
 
     @property
     def logs(self) -> Path:
@@ -53,16 +56,17 @@ class Paths:
 
     @property
     def clouds_yaml(self) -> Path:
-        return self.local / "clouds.yaml"
+        return self.local / f"clouds{self.release.suffix}.yaml"
 
     @property
     def lock(self) -> Path:
-        return self.local / ".localcloud.lock"
+        return self.local / f".localcloud{self.release.suffix}.lock"
 
 
-def paths() -> Paths:
+def paths(release: Release | None = None) -> Paths:
+    """The files of ``release`` (default: the one ``$GLANCE_RELEASE`` selects)."""
     local = os.environ.get("GC_LOCAL_DIR") or str(REPO_ROOT / ".local")
-    return Paths(Path(local).resolve())
+    return Paths(Path(local).resolve(), release or releases.selected())
 
 
 def _port(var: str, default: int) -> int:
@@ -74,11 +78,13 @@ def _port(var: str, default: int) -> int:
 
 
 def keystone_port() -> int:
-    return _port("GC_KEYSTONE_PORT", 15000)
+    """``GC_KEYSTONE_PORT``, else 15000 + the selected release's port offset."""
+    return _port("GC_KEYSTONE_PORT", 15000 + releases.selected().port_offset)
 
 
 def glance_port() -> int:
-    return _port("GC_GLANCE_PORT", 19292)
+    """``GC_GLANCE_PORT``, else 19292 + the selected release's port offset."""
+    return _port("GC_GLANCE_PORT", 19292 + releases.selected().port_offset)
 
 
 def region_two_port() -> int:
@@ -90,9 +96,9 @@ def region_two_port() -> int:
 # --------------------------------------------------------------------- install
 
 
-def _install_hash() -> str:
-    h = hashlib.sha256(CONSTRAINTS.read_bytes())
-    h.update("\n".join(REQUIREMENTS).encode())
+def _install_hash(release: Release) -> str:
+    h = hashlib.sha256(release.constraints.read_bytes())
+    h.update("\n".join(release.requirements).encode())
     return h.hexdigest()
 
 
@@ -106,7 +112,7 @@ def ensure_service_venv() -> bool:
     """Create/update the service venv; returns True if pip ran."""
     p = paths()
     marker = p.venv / ".gc-installed"
-    want = _install_hash()
+    want = _install_hash(p.release)
     tools = ("gunicorn", "keystone-manage", "glance-manage")
     if (
         _venv_ok(p)
@@ -122,10 +128,13 @@ def ensure_service_venv() -> bool:
     if not p.venv.exists():
         log(f"creating service venv {p.venv}")
         subprocess.run([sys.executable, "-m", "venv", str(p.venv)], check=True)
-    log("installing glance + keystone + gunicorn into the service venv (one-time, ~1 min)")
+    log(
+        f"installing glance {p.release.glance} + keystone {p.release.keystone} + gunicorn"
+        f" ({p.release.name}) into the service venv (one-time, ~1 min)"
+    )
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
     env["VIRTUAL_ENV"] = str(p.venv)
-    pip_log = p.local / "service-venv-install.log"
+    pip_log = p.local / f"service-venv{p.release.suffix}-install.log"
     cmd = [
         str(p.bin / "python"),
         "-m",
@@ -133,8 +142,8 @@ def ensure_service_venv() -> bool:
         "install",
         "--no-input",
         "-c",
-        str(CONSTRAINTS),
-        *REQUIREMENTS,
+        str(p.release.constraints),
+        *p.release.requirements,
     ]
     with open(pip_log, "wb") as out:
         rc = subprocess.run(cmd, env=env, stdout=out, stderr=subprocess.STDOUT).returncode

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import procs
-from .install import CONSTRAINTS, Paths, _port, log
+from .install import Paths, _port, log
 from .procs import LocalCloudError
 
 DB_MODES = ("sqlite", "postgresql")
@@ -133,9 +133,9 @@ def ensure_psycopg2(p: Paths) -> None:
     if marker.exists() and marker.read_text().strip() == PSYCOPG2:
         return
     log(f"installing {PSYCOPG2} into the service venv")
-    pip_log = p.local / "service-venv-psycopg2.log"
+    pip_log = p.local / f"service-venv{p.release.suffix}-psycopg2.log"
     cmd = [str(p.bin / "python"), "-m", "pip", "install", "--no-input"]
-    cmd += ["-c", str(CONSTRAINTS), PSYCOPG2]
+    cmd += ["-c", str(p.release.constraints), PSYCOPG2]
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
     env["VIRTUAL_ENV"] = str(p.venv)
     with open(pip_log, "wb") as out:

@@ -13,10 +13,11 @@ from .procs import LocalCloudError
 # Glance on PostgreSQL: several sync worker processes (see gunicorn_argv)
 GLANCE_PG_WORKERS = 4
 
-# Glance's WSGI app per database. On sqlite, wsgi_glance.py (copied to run/wsgi) makes every
-# transaction take the write lock when it begins: see its docstring for why. PostgreSQL has row
-# locks and needs nothing of the kind: Glance's own app.
-GLANCE_APPS = {"sqlite": "wsgi_glance:application", "postgresql": "glance.wsgi.api:application"}
+# Glance's WSGI app per database (modules copied to run/wsgi). On sqlite, wsgi_glance.py makes
+# every transaction take the write lock when it begins: see its docstring for why. PostgreSQL
+# has row locks and needs nothing of the kind: Glance's own app, found by glance_app.py in
+# whichever release is installed.
+GLANCE_APPS = {"sqlite": "wsgi_glance:application", "postgresql": "glance_app:application"}
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ def services(p: Paths, db: str = "sqlite") -> tuple[Service, Service]:
         health_path="/healthcheck",
         app=GLANCE_APPS[db],
         extra_env={"OS_GLANCE_CONFIG_DIR": str(p.run / "glance")},
-        pythonpath=p.run / "wsgi" if db == "sqlite" else None,
+        pythonpath=p.run / "wsgi",
         workers=GLANCE_PG_WORKERS if db == "postgresql" else 1,
     )
     return ks, gl

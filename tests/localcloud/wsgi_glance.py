@@ -22,14 +22,25 @@ The fix: every transaction starts with ``BEGIN IMMEDIATE``, which takes the RESE
 front (there is no upgrade left to refuse), and a connection that finds the lock taken waits
 for it (busy timeout) instead of failing. Transactions are short (no Glance code holds one
 across data transfer), so the wait is milliseconds; it only serialises transactions, which
-sqlite's single writer did anyway. The module checks at import that this holds and refuses to
-start otherwise, so a change in oslo.db or SQLAlchemy cannot silently bring the errors back.
+sqlite's single writer did anyway.
+
+One exception: a transaction that a thread begins while the same thread holds the write lock
+in another transaction (Glance 28, on SQLAlchemy 1.4, reads an image's members on a second
+connection inside the session that reads the image) begins deferred, with a plain ``BEGIN``:
+an immediate one would wait for a lock its own thread holds until the busy timeout ran out.
+Such a nested transaction only reads (it takes sqlite's SHARED lock, which the write lock
+allows), and the outer transaction still holds the write lock from its start.
+
+The module checks at import that all this holds and refuses to start otherwise, so a change in
+oslo.db or SQLAlchemy cannot silently bring the errors back.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import tempfile
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +51,23 @@ from sqlalchemy.engine import Connection, Engine
 # milliseconds in practice; the bound only ends a wait that would never end, and is as long as
 # glance-catalog's default --timeout, after which nobody waits for the answer anyway.
 BUSY_TIMEOUT_MS = 60_000
+
+
+class _Held(threading.local):
+    """The sqlite connections on which this thread began a transaction with the write lock."""
+
+    def __init__(self) -> None:
+        self.connections: list[sqlite3.Connection] = []
+
+
+_held = _Held()
+
+
+def _holds_the_write_lock(connection: sqlite3.Connection) -> bool:
+    try:
+        return connection.in_transaction
+    except sqlite3.ProgrammingError:  # closed
+        return False
 
 
 @event.listens_for(Engine, "connect")
@@ -56,9 +84,21 @@ def _wait_for_the_write_lock(dbapi_connection: Any, connection_record: Any) -> N
 @event.listens_for(Engine, "begin")
 def _begin_immediate(conn: Connection) -> None:
     """A sqlite transaction takes the write lock when it begins, never by upgrading a read lock."""
-    if conn.dialect.name == "sqlite" and "in_transaction" not in conn.info:
+    if conn.dialect.name != "sqlite" or "in_transaction" in conn.info:
+        return
+    dbapi_connection = conn.connection.dbapi_connection
+    _held.connections = [
+        held
+        for held in _held.connections
+        if held is not dbapi_connection and _holds_the_write_lock(held)
+    ]
+    if _held.connections:
+        conn.exec_driver_sql("BEGIN")  # nested in this thread's own write transaction
+    else:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
-        conn.info["in_transaction"] = True
+        if isinstance(dbapi_connection, sqlite3.Connection):
+            _held.connections.append(dbapi_connection)
+    conn.info["in_transaction"] = True
 
 
 def _check_transactions_take_the_write_lock() -> None:
@@ -91,12 +131,18 @@ def _check_transactions_take_the_write_lock() -> None:
                     )
                 finally:
                     other.close()
+                # A transaction nested in this thread's own must not wait for its lock.
+                with engine.connect() as nested, nested.begin():
+                    started = time.monotonic()
+                    nested.execute(text("SELECT count(*) FROM sqlite_master")).scalar()
+                    if time.monotonic() - started > 5:
+                        raise RuntimeError("wsgi_glance: a nested transaction waited for its lock")
         finally:
             engine.dispose()
 
 
 _check_transactions_take_the_write_lock()
 
-from glance.wsgi.api import application  # noqa: E402
+from glance_app import application  # type: ignore[import-not-found]  # noqa: E402
 
 __all__ = ["application"]
