@@ -5,6 +5,11 @@ the image (one a run cut short started is followed, never started twice), then f
 what the image shows and through the tasks Glance records for it, until the image shows it
 done, a task of ours failed, or the time is up. What is started, and what done means, is the
 method's: see ``transfer.WebDownload`` and ``stores.CopyToStores``.
+
+A Glance whose API predates the image tasks API (2.12, see features.py) says nothing of its
+tasks: an import is then followed by Glance's import lock alone. Glance takes the lock before it
+answers the import request and lets go of it when the task ends, so "lock held" is "under way",
+and an import that let go of it without being done failed, for a reason that Glance does not say.
 """
 
 from __future__ import annotations
@@ -34,7 +39,10 @@ def show(session: CloudSession, image_id: str, what: str) -> dict[str, Any]:
 
 
 def enabled_methods(session: CloudSession) -> list[str]:
-    """The import methods this Glance enables (``GET /v2/info/import``)."""
+    """The import methods this Glance enables (``GET /v2/info/import``); none for a Glance
+    without interoperable import."""
+    if not session.api().interoperable_import:
+        return []
     what = "reading Glance's import methods"
     body = session.json(session.glance("GET", "/info/import", expect=(200,), what=what), what)
     listed = body.get("import-methods") if isinstance(body, dict) else None
@@ -59,6 +67,7 @@ class ImportFollower:
         self.image = image
         self._timeout = timeout
         self._deadline = time.monotonic() + timeout
+        self._with_tasks = session.api().image_tasks
         # A failed import leaves os_glance_failed_import set for good, even across a new
         # import; the tasks of this run (those not seen before it) tell how ours ended.
         self._before = {str(task.get("id")) for task in self.tasks()}
@@ -93,7 +102,10 @@ class ImportFollower:
     # Following
 
     def tasks(self) -> list[dict[str, Any]]:
-        """Every import task Glance records for the image, earlier runs' included."""
+        """Every import task Glance records for the image, earlier runs' included; none from a
+        Glance without the image tasks API."""
+        if not self._with_tasks:
+            return []
         what = f"image '{self.image}': reading import tasks"
         response = self.session.glance(
             "GET", f"/images/{self.image_id}/tasks", expect=(200,), what=what
@@ -118,6 +130,11 @@ class ImportFollower:
             self._start(stored)
         return self._follow()
 
+    def locked(self, stored: dict[str, Any]) -> bool:
+        """Whether Glance's import lock is on the image: an import (any method) under way, or
+        the leftover of one a Glance that died was running."""
+        return bool(stored.get(IMPORT_LOCK))
+
     def _finished(self, stored: dict[str, Any]) -> bool:
         """Done, and the task that did it no longer writes to the image."""
         if not self.done(stored):
@@ -125,6 +142,8 @@ class ImportFollower:
         lock = stored.get(IMPORT_LOCK)
         if not lock:
             return True
+        if not self._with_tasks:
+            return False  # whether the lock's task still runs is not known: wait for it
         # Glance shows the image done before its task's last save of the whole image, which
         # drops any property written meanwhile (the verified checksum): wait for the task to
         # let go of its lock. A lock whose task no longer runs (Glance died) holds nothing.
@@ -140,6 +159,8 @@ class ImportFollower:
         )
         if response.status_code == 202:
             return
+        if response.status_code == 409 and not self._with_tasks:
+            return  # Glance holds the lock of an import it still runs (it breaks stale ones)
         if response.status_code == 409 and not any(
             task.get("status") in RUNNING_TASK for task in self._ours()
         ):
@@ -155,21 +176,14 @@ class ImportFollower:
             stored = self.show()
             if self._finished(stored):
                 return stored
-            ours = self._ours()
-            failed = [task for task in ours if task.get("status") == "failure"]
-            if (
-                not failed
-                and self.idle(stored)
-                and not any(task.get("status") in RUNNING_TASK for task in ours)
-            ):
-                # The import we followed (one started before this run) ended without success.
-                raise CloudError(
-                    f"image '{self.image}': the {self.what} under way ended unfinished",
-                    transient=True,
+            if self._with_tasks:
+                self._check_tasks(stored)
+            elif self.idle(stored) and not self.locked(stored):
+                raise self.failed(
+                    stored,
+                    f"Glance does not say why (its image API, {self.session.api().label}, "
+                    "has no image tasks)",
                 )
-            if failed:
-                self._before |= {str(task.get("id")) for task in failed}
-                raise self.failed(stored, str(failed[0].get("message") or "no reason given"))
             if (error := self.ended(stored)) is not None:
                 raise error
             if time.monotonic() > self._deadline:
@@ -178,6 +192,20 @@ class ImportFollower:
                     f"{self._timeout:g} s (--import-timeout)"
                 )
             time.sleep(IMPORT_POLL_SECONDS)
+
+    def _check_tasks(self, stored: dict[str, Any]) -> None:
+        """Raise if a task of ours failed, or if the import we followed (one started before
+        this run) ended without success."""
+        ours = self._ours()
+        failed = [task for task in ours if task.get("status") == "failure"]
+        if failed:
+            self._before |= {str(task.get("id")) for task in failed}
+            raise self.failed(stored, str(failed[0].get("message") or "no reason given"))
+        if self.idle(stored) and not any(task.get("status") in RUNNING_TASK for task in ours):
+            raise CloudError(
+                f"image '{self.image}': the {self.what} under way ended unfinished",
+                transient=True,
+            )
 
 
 def run_import(

@@ -21,6 +21,7 @@ from catalog.secrets import register_secret
 from reconciler.errors import CloudError
 from reconciler.failures import failure_reason
 from reconciler.gateway.clouds import CLIENT_ERRORS, open_cloud
+from reconciler.gateway.features import GlanceApi, parse_versions, version_document_url
 from reconciler.gateway.retry import TRANSIENT_STATUS, Retrier, parse_retry_after
 
 JSON_PATCH = "application/openstack-images-v2.1-json-patch"
@@ -89,6 +90,7 @@ class CloudSession:
         self._last_unanswered = ""
         self._last_answer = time.monotonic()
         self._unanswered_lock = threading.Lock()
+        self._api: GlanceApi | None = None
         # No retries below ours: keystoneauth would re-send a request on 503/429 (openstacksdk
         # asks for 5 on the image service) or a dropped connection, with a body iterator that
         # is already spent; the Retrier and transfer.py decide what may be tried again.
@@ -101,6 +103,16 @@ class CloudSession:
 
     def close(self) -> None:
         self._connection.close()
+
+    def api(self) -> GlanceApi:
+        """The image API this Glance serves, from its version document (read once)."""
+        if self._api is None:
+            url = version_document_url(self.glance_endpoint)
+            what = "reading Glance's API versions"
+            # 300 Multiple Choices is the document's usual answer at the root.
+            response = self.glance("GET", url, expect=(200, 300), what=what)
+            self._api = parse_versions(self.json(response, what), url)
+        return self._api
 
     def raw(self, method: str, url: str, *, what: str, **kwargs: Any) -> requests.Response:
         """One Glance request and its answer, whatever the status. No answer at all (refused,
