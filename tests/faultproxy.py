@@ -51,6 +51,11 @@ Limits: plain http only (no TLS, no CONNECT, no Upgrade/101); interim 1xx answer
 upstream are dropped; the upstream is ``http://host:port`` without a path; a chunked answer is
 passed as chunked even to an HTTP/1.0 client; ids are recognised only as UUIDs or 32 hex digits.
 
+Canned answers. ``answers`` (:class:`CannedAnswer`) makes the proxy answer some requests itself,
+before any fault is decided and without forwarding them: e.g. a version document that lists an
+older API, or a 404 for an endpoint an older server lacks. :attr:`FaultProxy.canned` counts the
+requests so answered, per ``CannedAnswer.target``.
+
 Every decision is recorded in :attr:`FaultProxy.log` (``Decision(cls, method, path, fault)``,
 ``fault`` None when forwarded); :meth:`FaultProxy.counts` counts them per class and outcome.
 Leaving the ``with`` block (or :meth:`FaultProxy.close`) shuts every socket and joins every
@@ -61,6 +66,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import http
 import json
 import re
 import socket
@@ -104,6 +110,16 @@ _ID = re.compile(
     r"(?<![0-9A-Za-z])(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
     r"[0-9a-fA-F]{12}|[0-9a-fA-F]{32})(?![0-9A-Za-z])"
 )
+
+
+class CannedAnswer(NamedTuple):
+    """The proxy's own answer, ``status`` with the JSON ``body``, to every request whose method
+    is ``method`` and whose target (path and query) matches the regex ``target`` whole."""
+
+    method: str
+    target: str
+    status: int
+    body: object
 
 
 class Decision(NamedTuple):
@@ -365,7 +381,13 @@ def _strip_hop_by_hop(head: _Head) -> list[tuple[str, str]]:
 
 
 def _error_response(status: int, reason: str, message: str) -> bytes:
-    body = json.dumps({"error": {"code": status, "title": reason, "message": message}}).encode()
+    return _json_response(
+        status, reason, {"error": {"code": status, "title": reason, "message": message}}
+    )
+
+
+def _json_response(status: int, reason: str, document: object) -> bytes:
+    body = json.dumps(document).encode()
     headers = [
         ("Content-Type", "application/json"),
         ("Content-Length", str(len(body))),
@@ -392,6 +414,7 @@ class FaultProxy:
         classes: Iterable[str] | None = None,
         stall_seconds: float = 30.0,
         upstream_timeout: float = 300.0,
+        answers: Iterable[CannedAnswer] = (),
     ) -> None:
         parts = urlsplit(upstream)
         if parts.scheme != "http" or not parts.hostname or parts.path not in ("", "/"):
@@ -420,6 +443,10 @@ class FaultProxy:
         self.stall_seconds = stall_seconds
         self.upstream_timeout = upstream_timeout
         self.connections = 0  # client connections accepted so far
+        self.answers = tuple(answers)
+        self._answer_patterns = [re.compile(answer.target) for answer in self.answers]
+        # requests answered by the proxy itself, per CannedAnswer.target
+        self.canned: Counter[str] = Counter()
 
         self._lock = threading.Lock()
         self._log: list[Decision] = []
@@ -616,6 +643,15 @@ class FaultProxy:
         keep_alive = version == "HTTP/1.1" and "close" not in head.tokens("connection")
 
         request = _Request(head, method, target, framing, length, expect, keep_alive)
+        for answer, pattern in zip(self.answers, self._answer_patterns, strict=True):
+            if answer.method.upper() == method.upper() and pattern.fullmatch(target):
+                with self._lock:
+                    self.canned[answer.target] += 1
+                if not expect:
+                    _copy_body(reader, framing, length, _discard)
+                reason = http.HTTPStatus(answer.status).phrase
+                client.sendall(_json_response(answer.status, reason, answer.body))
+                return "close"
         fault = self._decide(method, target).fault
         if fault == "reset_before":
             _reset(client)

@@ -20,7 +20,17 @@ from typing import Any
 import pytest
 import requests
 
-from tests.faultproxy import CLASSES, FAULTS, OK, Decision, FaultProxy, classify, decide, normalise
+from tests.faultproxy import (
+    CLASSES,
+    FAULTS,
+    OK,
+    CannedAnswer,
+    Decision,
+    FaultProxy,
+    classify,
+    decide,
+    normalise,
+)
 
 
 @dataclass
@@ -290,6 +300,26 @@ def test_503_answers_without_forwarding(upstream: Upstream) -> None:
     assert upload.status_code == 503
     assert upstream.seen.hits == Counter()
     assert [entry.fault for entry in proxy.log] == ["503", "503"]
+
+
+def test_canned_answers_are_given_by_the_proxy_and_the_rest_is_forwarded(
+    upstream: Upstream,
+) -> None:
+    versions = {"versions": [{"id": "v2.11", "status": "CURRENT"}]}
+    answers = [
+        CannedAnswer("GET", r"/", 300, versions),
+        CannedAnswer("GET", r"/v2/images/[^/]+/tasks", 404, {"message": "not here"}),
+    ]
+    with FaultProxy(upstream.url, rate=1.0, faults=("503",), answers=answers) as proxy:
+        root = requests.get(proxy.url + "/", timeout=5)
+        tasks = requests.get(proxy.url + image_path("/tasks"), timeout=5)
+        posted = requests.post(proxy.url + "/", data=b"x", timeout=5)
+    assert (root.status_code, root.json()) == (300, versions)
+    assert (tasks.status_code, tasks.json()) == (404, {"message": "not here"})
+    assert posted.status_code == 503  # another method: a fault was decided, as for any request
+    assert upstream.seen.hits == Counter()
+    assert proxy.canned == Counter({r"/": 1, r"/v2/images/[^/]+/tasks": 1})
+    assert [entry.fault for entry in proxy.log] == ["503"]
 
 
 def test_reset_before_loses_the_request(upstream: Upstream) -> None:
