@@ -1,10 +1,18 @@
-# glance-catalog: developer entry points. Everything lands under .venv/ and .local/ (git-ignored).
+# glance-catalog: developer entry points. Everything lands under .venv*/ and .local/ (git-ignored).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
-VENV := .venv
+# Another interpreter gets its own venv: make unit PYTHON=/path/to/python3.12 VENV=.venv-3.12
+VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Extra pytest arguments for unit and unit-py313: make unit PYTEST_ARGS='-x -k load'
+PYTEST_ARGS ?=
 
-.PHONY: venv demo test unit lint glance-up glance-down glance-status clean
+# The newest Python the package supports; CI may point it elsewhere: make unit-py313 PYTHON313=...
+PYTHON313 ?= $(firstword $(wildcard /root/.pyenv/versions/3.13.*/bin/python) $(shell command -v python3.13))
+VENV313 := .venv-3.13
+
+.PHONY: venv demo test unit unit-py313 lint \
+	glance-up glance-down glance-status clean
 
 venv: $(STAMP)
 
@@ -23,7 +31,13 @@ test: venv lint
 	$(PY) -m pytest
 
 unit: venv
-	$(PY) -m pytest tests/unit
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+# The unit tests on Python 3.13, in their own venv.
+unit-py313:
+	@test -n "$(PYTHON313)" || { echo "no Python 3.13 found: set PYTHON313=/path/to/python3.13" >&2; exit 2; }
+	$(MAKE) venv PYTHON=$(PYTHON313) VENV=$(VENV313)
+	$(VENV313)/bin/python -m pytest tests/unit $(PYTEST_ARGS)
 
 lint: venv
 	$(PY) -m ruff check catalog reconciler tests examples bench
@@ -43,4 +57,4 @@ glance-status:
 	$(PYTHON) -m tests.localcloud status
 
 clean: glance-down
-	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv .venv-3.* .local .pytest_cache .mypy_cache .ruff_cache
