@@ -4,14 +4,20 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-# Extra pytest arguments for unit and unit-py313: make unit PYTEST_ARGS='-x -k load'
+# Extra pytest arguments for unit, unit-oldest, test-oldest and unit-py313:
+#   make test-oldest PYTEST_ARGS='-x -k apply'
 PYTEST_ARGS ?=
+
+# The oldest declared dependencies (tests/constraints-oldest.txt), on $(PYTHON).
+OLDEST_VENV := .venv-oldest
+OLDEST_PY := $(OLDEST_VENV)/bin/python
+OLDEST_STAMP := $(OLDEST_VENV)/.installed
 
 # The newest Python the package supports; CI may point it elsewhere: make unit-py313 PYTHON313=...
 PYTHON313 ?= $(firstword $(wildcard /root/.pyenv/versions/3.13.*/bin/python) $(shell command -v python3.13))
 VENV313 := .venv-3.13
 
-.PHONY: venv demo test unit unit-py313 lint \
+.PHONY: venv venv-oldest demo test unit unit-oldest test-oldest unit-py313 lint \
 	glance-up glance-down glance-status clean
 
 venv: $(STAMP)
@@ -21,6 +27,14 @@ $(STAMP): pyproject.toml tests/constraints.txt
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c tests/constraints.txt -e '.[dev]'
 	touch $(STAMP)
+
+venv-oldest: $(OLDEST_STAMP)
+
+$(OLDEST_STAMP): pyproject.toml tests/constraints-oldest.txt
+	$(PYTHON) -m venv $(OLDEST_VENV)
+	$(OLDEST_PY) -m pip install --quiet --upgrade pip
+	$(OLDEST_PY) -m pip install --quiet -c tests/constraints-oldest.txt -e '.[dev]'
+	touch $(OLDEST_STAMP)
 
 # Plan and apply examples/catalog against a throwaway local Glance, then show the empty re-plan.
 demo: venv
@@ -32,6 +46,13 @@ test: venv lint
 
 unit: venv
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+# The unit and functional tests with the oldest declared dependencies.
+unit-oldest: venv-oldest
+	$(OLDEST_PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+test-oldest: venv-oldest
+	$(OLDEST_PY) -m pytest tests/functional $(PYTEST_ARGS)
 
 # The unit tests on Python 3.13, in their own venv.
 unit-py313:
@@ -57,4 +78,4 @@ glance-status:
 	$(PYTHON) -m tests.localcloud status
 
 clean: glance-down
-	rm -rf $(VENV) .venv .venv-3.* .local .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv $(OLDEST_VENV) .venv-3.* .local .pytest_cache .mypy_cache .ruff_cache
