@@ -1,11 +1,25 @@
-# glance-catalog: developer entry points. Everything lands under .venv/ and .local/ (git-ignored).
+# glance-catalog: developer entry points. Everything lands under .venv*/ and .local/ (git-ignored).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
-VENV := .venv
+# Another interpreter gets its own venv: make unit PYTHON=/path/to/python3.12 VENV=.venv-3.12
+VENV ?= .venv
 PY := $(VENV)/bin/python
 export GLANCE_RELEASE
 STAMP := $(VENV)/.installed
+# Extra pytest arguments for unit, unit-oldest, test-oldest and unit-py313:
+#   make test-oldest PYTEST_ARGS='-x -k apply'
+PYTEST_ARGS ?=
 
-.PHONY: venv demo test unit lint glance-up glance-down glance-status clean
+# The oldest declared dependencies (tests/constraints-oldest.txt), on $(PYTHON).
+OLDEST_VENV := .venv-oldest
+OLDEST_PY := $(OLDEST_VENV)/bin/python
+OLDEST_STAMP := $(OLDEST_VENV)/.installed
+
+# The newest Python the package supports; CI may point it elsewhere: make unit-py313 PYTHON313=...
+PYTHON313 ?= $(firstword $(wildcard /root/.pyenv/versions/3.13.*/bin/python) $(shell command -v python3.13))
+VENV313 := .venv-3.13
+
+.PHONY: venv venv-oldest demo test unit unit-oldest test-oldest unit-py313 lint \
+	glance-up glance-down glance-status clean
 
 venv: $(STAMP)
 
@@ -14,6 +28,14 @@ $(STAMP): pyproject.toml tests/constraints.txt
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c tests/constraints.txt -e '.[dev]'
 	touch $(STAMP)
+
+venv-oldest: $(OLDEST_STAMP)
+
+$(OLDEST_STAMP): pyproject.toml tests/constraints-oldest.txt
+	$(PYTHON) -m venv $(OLDEST_VENV)
+	$(OLDEST_PY) -m pip install --quiet --upgrade pip
+	$(OLDEST_PY) -m pip install --quiet -c tests/constraints-oldest.txt -e '.[dev]'
+	touch $(OLDEST_STAMP)
 
 # Plan and apply examples/catalog against a throwaway local Glance, then show the empty re-plan.
 demo: venv
@@ -24,7 +46,20 @@ test: venv lint
 	$(PY) -m pytest
 
 unit: venv
-	$(PY) -m pytest tests/unit
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+# The unit and functional tests with the oldest declared dependencies.
+unit-oldest: venv-oldest
+	$(OLDEST_PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+test-oldest: venv-oldest
+	$(OLDEST_PY) -m pytest tests/functional $(PYTEST_ARGS)
+
+# The unit tests on Python 3.13, in their own venv.
+unit-py313:
+	@test -n "$(PYTHON313)" || { echo "no Python 3.13 found: set PYTHON313=/path/to/python3.13" >&2; exit 2; }
+	$(MAKE) venv PYTHON=$(PYTHON313) VENV=$(VENV313)
+	$(VENV313)/bin/python -m pytest tests/unit $(PYTEST_ARGS)
 
 lint: venv
 	$(PY) -m ruff check catalog reconciler tests examples bench
@@ -47,4 +82,4 @@ glance-status:
 	$(PYTHON) -m tests.localcloud status
 
 clean: glance-down
-	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv $(OLDEST_VENV) .venv-3.* .local .pytest_cache .mypy_cache .ruff_cache

@@ -10,6 +10,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -118,7 +119,10 @@ def _check_files(files: Sequence[Path], environ: Mapping[str, str] | None) -> li
     check = partial(check_file, environ=dict(environ) if environ is not None else None)
     total = sum(file.stat().st_size for file in files)
     workers = min(len(files), os.cpu_count() or 1)
-    if workers < 2 or total < PARALLEL_BYTES:
+    # Forked workers only from a process of one thread: a fork copies the locks other threads
+    # hold, and a child may deadlock on one (Python 3.12 and later warn of it). Workers that
+    # start afresh instead (spawn, forkserver) would run the caller's main module again.
+    if workers < 2 or total < PARALLEL_BYTES or _thread_count() > 1:
         return [check(file) for file in files]
     try:
         context = multiprocessing.get_context("fork")
@@ -126,6 +130,16 @@ def _check_files(files: Sequence[Path], environ: Mapping[str, str] | None) -> li
             return list(pool.map(check, files))
     except (OSError, ValueError, BrokenProcessPool):
         return [check(file) for file in files]
+
+
+def _thread_count() -> int:
+    """The threads of this process as the OS counts them where it tells (threads started
+    outside Python too, as Python's own fork warning counts them), else those the threading
+    module knows."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return threading.active_count()
 
 
 def check_file(file: Path, environ: Mapping[str, str] | None = None) -> FileCheck:

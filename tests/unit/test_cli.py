@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from reconciler import cli
+
+# click's words: "No such option '--x'." from click 8.4 on, "No such option: --x" before.
+NO_SUCH_OPTION = "No such option(?: '{0}'|: {0})"
 
 
 def test_an_unexpected_bug_exits_3_and_logs_its_traceback(
@@ -30,7 +34,7 @@ def test_a_usage_error_exits_1_not_clicks_2(capsys: pytest.CaptureFixture[str]) 
     with pytest.raises(SystemExit) as exited:
         cli.main(["plan", "--no-such-option", "x"])
     assert exited.value.code == 1
-    assert "No such option '--no-such-option'" in capsys.readouterr().err
+    assert re.search(NO_SUCH_OPTION.format("--no-such-option"), capsys.readouterr().err)
 
 
 @pytest.mark.parametrize(
@@ -38,7 +42,7 @@ def test_a_usage_error_exits_1_not_clicks_2(capsys: pytest.CaptureFixture[str]) 
     [
         (["plan", "--json", "--format", "markdown", "x"], "--json is --format json"),
         (["drift", "--format", "json", "--log-format", "json", "x"], "--log-format json prints"),
-        (["apply", "--format", "json", "x"], "No such option '--format'"),
+        (["apply", "--format", "json", "x"], NO_SUCH_OPTION.format("--format")),
     ],
 )
 def test_output_options_that_contradict_each_other_are_usage_errors(
@@ -47,4 +51,4 @@ def test_output_options_that_contradict_each_other_are_usage_errors(
     with pytest.raises(SystemExit) as exited:
         cli.main(args)
     assert exited.value.code == 1
-    assert message in capsys.readouterr().err
+    assert re.search(message, capsys.readouterr().err)

@@ -11,7 +11,7 @@ import struct
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -281,11 +281,12 @@ def silent_server() -> Iterator[tuple[str, list[socket.socket]]]:
                 return
             accepted.append(connection)
 
-    threading.Thread(target=accept, daemon=True).start()
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
     try:
         yield f"http://127.0.0.1:{listener.getsockname()[1]}", accepted
     finally:
-        listener.close()
+        stop_listening(listener, thread)
         for connection in accepted:
             connection.close()
 
@@ -307,11 +308,22 @@ def resetting_server() -> Iterator[str]:
             connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             connection.close()
 
-    threading.Thread(target=serve, daemon=True).start()
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
     try:
         yield f"http://127.0.0.1:{listener.getsockname()[1]}"
     finally:
-        listener.close()
+        stop_listening(listener, thread)
+
+
+def stop_listening(listener: socket.socket, thread: threading.Thread) -> None:
+    """Close ``listener`` and wait for ``thread``, blocked in its accept(): on Linux a close
+    alone does not wake it, and it would outlive the test (a later fork would copy it)."""
+    with suppress(OSError):
+        listener.shutdown(socket.SHUT_RDWR)
+    listener.close()
+    thread.join(timeout=5)
+    assert not thread.is_alive(), "the server thread did not end"
 
 
 def failure_of(url: str, timeout: float = 5.0) -> BaseException:

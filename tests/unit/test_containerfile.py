@@ -145,6 +145,8 @@ def test_the_build_context_keeps_out_the_checkouts_clutter_and_any_clouds_yaml()
     for path in (
         ".venv",
         ".venv/bin/python",
+        ".venv-3.13/bin/python",
+        ".venv-oldest",
         ".local",
         ".git",
         ".git/config",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import textwrap
+import threading
+import warnings
 from pathlib import Path
 
 import pytest
@@ -408,6 +410,33 @@ def test_worker_processes_give_the_same_result_as_one(
     else:
         assert parallel.catalog is not None and len(parallel.catalog.images) == 2400
         assert parallel.catalog.images[2].position.line == 10
+
+
+def test_no_worker_is_forked_while_other_threads_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fork copies the locks other threads hold (Python 3.12+ warns of the deadlock it may
+    bring): with a second thread alive the files are checked in this process, with the same
+    result as workers give and no warning."""
+    big_catalog(tmp_path, broken=True)
+    forked = check_catalog([tmp_path])
+
+    def no_pool(*args: object, **kwargs: object) -> None:
+        raise AssertionError("worker processes started while another thread runs")
+
+    monkeypatch.setattr(load_module, "ProcessPoolExecutor", no_pool)
+    release = threading.Event()
+    other = threading.Thread(target=release.wait, daemon=True)
+    other.start()
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            threaded = check_catalog([tmp_path])
+    finally:
+        release.set()
+        other.join()
+    assert not [w for w in caught if "fork" in str(w.message)], [str(w.message) for w in caught]
+    assert threaded == forked
 
 
 def test_members_ids_adopt_keep_previous_and_prune_reach_the_model(tmp_path: Path) -> None:
