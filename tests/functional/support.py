@@ -166,7 +166,19 @@ def make_disk(path: Path, size: int, seed: int) -> Path:
     return path
 
 
-FAULTS = ("fail-once", "short", "short-once", "reset", "slow", "vanishing", "hang", "to-file")
+FAULTS = (
+    "fail-once",
+    "short",
+    "short-once",
+    "reset",
+    "slow",
+    "held",
+    "vanishing",
+    "hang",
+    "to-file",
+)
+# How long a ``held`` read waits for its release file at most (a test that forgot it).
+HELD_SECONDS = 60.0
 
 
 class _SourceHandler(http.server.SimpleHTTPRequestHandler):
@@ -177,6 +189,8 @@ class _SourceHandler(http.server.SimpleHTTPRequestHandler):
     - ``short-once``: ``short`` on the first request, then the file;
     - ``reset``: the connection closes before any answer;
     - ``slow``: the file in 256 KiB pieces, 50 ms apart;
+    - ``held``: the headers and 64 KiB of the file, then the rest once a file named
+      ``<file>.release`` is in the folder (the test says when; at most HELD_SECONDS);
     - ``vanishing``: there for a ranged GET (preflight's probe), HTTP 404 for a whole read;
     - ``hang``: the headers and 64 KiB of the file, then nothing for 20 s, then the connection
       closes (a server that stalls);
@@ -248,6 +262,15 @@ class _SourceHandler(http.server.SimpleHTTPRequestHandler):
             self.wfile.flush()
             time.sleep(20)
             self.close_connection = True
+            return
+        if fault == "held":
+            self.wfile.write(body[: 64 * 1024])
+            self.wfile.flush()
+            release = Path(self.directory) / f"{rest}.release"
+            deadline = time.monotonic() + HELD_SECONDS
+            while not release.exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            self.wfile.write(body[64 * 1024 :])
             return
         if fault == "slow":
             for offset in range(0, len(body), 256 * 1024):

@@ -254,12 +254,12 @@ def test_ctrl_c_lets_the_running_upload_finish_and_starts_nothing_more(
     tmp_path: Path, probe: GlanceProbe, catalog_name: str, served: tuple[Path, str]
 ) -> None:
     folder, base = served
-    # 12 MiB from the slow source take about 2.4 s: the signal lands during the first upload
-    # even on a loaded machine, where reading the "upload started" line can lag.
-    make_disk(folder / "long.raw", 12 * 1024 * 1024, 11)
+    # The first upload's source holds its data until the signal has been sent, so the signal
+    # lands during it however late the "upload started" line is read on a loaded machine.
+    make_disk(folder / "long.raw", 4 * 1024 * 1024, 11)
     checksum = sha256_of(folder / "long.raw")
-    slow = f'{{url: "{base}/slow/long.raw", checksum: "{checksum}"}}'
-    manifest = manifest_of(tmp_path, catalog_name, {f"i{index}": slow for index in range(4)})
+    held = f'{{url: "{base}/held/long.raw", checksum: "{checksum}"}}'
+    manifest = manifest_of(tmp_path, catalog_name, {f"i{index}": held for index in range(4)})
     args = ["apply", str(manifest), "--cloud", "local", "--auto-approve", "--parallel", "1"]
     process = subprocess.Popen(
         [sys.executable, "-m", "reconciler", *args],
@@ -275,6 +275,8 @@ def test_ctrl_c_lets_the_running_upload_finish_and_starts_nothing_more(
         seen.append(line)
         if "upload started" in line:
             process.send_signal(signal.SIGINT)
+            time.sleep(0.5)  # the signal is handled before the upload can end
+            (folder / "long.raw.release").touch()
             break
     rest, _ = process.communicate(timeout=120)
     output = "".join(seen) + rest
