@@ -293,6 +293,17 @@ def serve_folder(folder: Path) -> Iterator[str]:
         yield base_url
 
 
+@contextmanager
+def served_disk(tmp_path: Path, size: int, seed: int) -> Iterator[tuple[Path, str]]:
+    """A folder ``served`` under ``tmp_path`` holding ``disk.raw`` (``size`` bytes made from
+    ``seed``), served as serve_folder serves: the folder and its base URL."""
+    folder = tmp_path / "served"
+    folder.mkdir()
+    make_disk(folder / "disk.raw", size, seed)
+    with serve_folder(folder) as base_url:
+        yield folder, base_url
+
+
 class GlanceProbe:
     """Direct access to the test Glance, for making changes by hand and checking results."""
 

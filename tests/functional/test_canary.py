@@ -15,9 +15,8 @@ import yaml
 from tests.functional.support import (
     CliResult,
     GlanceProbe,
-    make_disk,
     run_cli,
-    serve_folder,
+    served_disk,
     sha256_of,
     write_manifest,
 )
@@ -38,11 +37,8 @@ CANARIES = (
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[Path, str]]:
-    folder = tmp_path / "served"
-    folder.mkdir()
-    make_disk(folder / "disk.raw", 70_000, 21)
-    with serve_folder(folder) as base:
-        yield folder, base
+    with served_disk(tmp_path, 70_000, 21) as served:
+        yield served
 
 
 def crash_logs() -> set[str]:

@@ -18,7 +18,7 @@ from tests.functional.support import (
     make_disk,
     raw_catalog,
     run_cli,
-    serve_folder,
+    served_disk,
     sha256_of,
 )
 from tests.localcloud import LocalCloud
@@ -29,11 +29,8 @@ ONE_AT_A_TIME = ("--auto-approve", "--parallel", "1")
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[Path, str]]:
-    folder = tmp_path / "served"
-    folder.mkdir()
-    make_disk(folder / "disk.raw", 2 * 1024 * 1024 + 3, 11)
-    with serve_folder(folder) as base_url:
-        yield folder, base_url
+    with served_disk(tmp_path, 2 * 1024 * 1024 + 3, 11) as served:
+        yield served
 
 
 def test_a_reserved_image_whose_store_holds_stray_data_is_made_again_in_one_run(

@@ -15,10 +15,9 @@ import yaml
 from tests.faultproxy import CannedAnswer, FaultProxy
 from tests.functional.support import (
     GlanceProbe,
-    make_disk,
     raw_catalog,
     run_cli,
-    serve_folder,
+    served_disk,
     sha256_of,
     step_line,
 )
@@ -55,11 +54,8 @@ def older_glance(local_cloud: LocalCloud, tmp_path: Path) -> Iterator[tuple[Faul
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[Path, str]]:
-    folder = tmp_path / "served"
-    folder.mkdir()
-    make_disk(folder / "disk.raw", 2 * 1024 * 1024 + 11, 23)
-    with serve_folder(folder) as base_url:
-        yield folder, base_url
+    with served_disk(tmp_path, 2 * 1024 * 1024 + 11, 23) as served:
+        yield served
 
 
 def run_older(clouds: Path, *args: str) -> tuple[int, str]:

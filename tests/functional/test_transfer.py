@@ -21,7 +21,7 @@ from tests.functional.support import (
     make_disk,
     raw_catalog,
     run_cli,
-    serve_folder,
+    served_disk,
     sha256_of,
     step_line,
 )
@@ -31,11 +31,8 @@ pytestmark = pytest.mark.glance
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[Path, str]]:
-    folder = tmp_path / "served"
-    folder.mkdir()
-    make_disk(folder / "disk.raw", 3 * 1024 * 1024 + 5, 7)
-    with serve_folder(folder) as base_url:
-        yield folder, base_url
+    with served_disk(tmp_path, 3 * 1024 * 1024 + 5, 7) as served:
+        yield served
 
 
 def manifest_of(tmp_path: Path, catalog: str, images: dict[str, str], extra: str = "") -> Path:
