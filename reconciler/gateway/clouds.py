@@ -31,6 +31,7 @@ from reconciler.gateway.cloudconfig import (
     check_config_files,
     unknown_cloud,
 )
+from reconciler.gateway.features import glance_root
 from reconciler.gateway.retry import TRANSIENT_STATUS, RetryPolicy, parse_retry_after
 
 __all__ = [
@@ -410,5 +411,4 @@ def _glance_v2_endpoint(cloud: str, connection: Any) -> str:
         raise CloudError(f"cloud '{cloud}': no image endpoint: {error}") from error
     if not endpoint:
         raise CloudError(f"cloud '{cloud}': the catalog has no image (Glance) endpoint")
-    root = re.sub(r"/v\d+(\.\d+)?/?$", "", str(endpoint).rstrip("/"))
-    return f"{root}/v2"
+    return f"{glance_root(str(endpoint))}/v2"

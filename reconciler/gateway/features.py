@@ -61,6 +61,12 @@ def parse_versions(document: Any, where: str) -> GlanceApi:
     return GlanceApi(max(served, default=(2, 0)))
 
 
+def glance_root(endpoint: str) -> str:
+    """Glance's root: an image endpoint without its version (``/v2``, ``/v2.1``), if any, and
+    without a trailing slash."""
+    return re.sub(r"/v\d+(\.\d+)?/?$", "", endpoint.rstrip("/"))
+
+
 def version_document_url(glance_endpoint: str) -> str:
-    """Glance's root (its v2 endpoint without ``/v2``), where the version document is."""
-    return re.sub(r"/v\d+(\.\d+)?/?$", "", glance_endpoint.rstrip("/")) + "/"
+    """Where the version document is: Glance's root."""
+    return glance_root(glance_endpoint) + "/"
