@@ -343,3 +343,14 @@ def test_every_option_of_the_synopsis_is_one_its_command_has() -> None:
         }
         problems.extend(f"{name} {flag}" for flag in sorted(flags - known))
     assert not problems, f"options in the synopsis the CLI does not have: {problems}"
+
+
+def test_the_readme_links_to_files_that_exist() -> None:
+    """The README is read on GitHub, outside the docs build that checks the pages' links."""
+    readme = (REPO / "README.md").read_text()
+    targets = re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", readme)
+    assert len(targets) >= 10
+    missing = [t for t in targets if "://" not in t and not (REPO / t).exists()]
+    assert not missing, f"README.md links to files that do not exist: {missing}"
+    linked = {t for t in targets if t.startswith("docs/")}
+    assert linked >= {f"docs/{page.name}" for page in PAGES}, "the README links every page"
