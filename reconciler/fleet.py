@@ -19,7 +19,8 @@ from reconciler.runs import check_saved_plan, load_saved_catalog, plan_target
 if TYPE_CHECKING:
     from reconciler.core.plan import Plan
     from reconciler.core.plan_set import PlanSet
-    from reconciler.executor import ActionResult, ProgressFactory
+    from reconciler.core.results import ActionResult
+    from reconciler.executor import ProgressFactory
     from reconciler.gateway import GlanceGateway
 
 DEFAULT_PARALLEL_TARGETS = 4

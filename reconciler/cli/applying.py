@@ -16,7 +16,8 @@ from reconciler.core.targets import Target, TargetPlan, combined_exit
 from reconciler.options import RunSettings, TargetChoice
 
 if TYPE_CHECKING:
-    from reconciler.executor import ActionResult, ProgressFactory
+    from reconciler.core.results import ActionResult
+    from reconciler.executor import ProgressFactory
     from reconciler.fleet import Fleet
     from reconciler.report.jsonlog import JsonLog
     from reconciler.report.reporter import Reporter
@@ -77,7 +78,8 @@ def apply_one(
     quiet: bool,
 ) -> int:
     """Apply the plan of a run over one cloud."""
-    from reconciler.executor import ApplyReport, apply_plan, check_applicable
+    from reconciler.core.results import ApplyReport
+    from reconciler.executor import apply_plan, check_applicable
 
     entry = fleet.plans[0]
     if entry.plan is None:
