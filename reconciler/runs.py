@@ -11,7 +11,7 @@ from catalog.errors import GlanceCatalogError
 from catalog.load import load_catalog
 from catalog.model import Catalog, ImageSource, Visibility
 from reconciler.core.targets import Target
-from reconciler.options import RunSettings
+from reconciler.settings import RunSettings
 
 if TYPE_CHECKING:
     from reconciler.core.observed import Snapshot

@@ -13,7 +13,7 @@ import click
 from catalog.errors import GlanceCatalogError
 from reconciler.cli.app import EXIT_ERROR, EXIT_OK, echo
 from reconciler.core.targets import Target, TargetPlan, combined_exit
-from reconciler.options import RunSettings, TargetChoice
+from reconciler.settings import RunSettings, TargetChoice
 
 if TYPE_CHECKING:
     from reconciler.core.results import ActionResult

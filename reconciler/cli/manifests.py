@@ -13,15 +13,14 @@ from catalog.diagnostics import ManifestInvalid, diagnostics_as_json, one_line
 from catalog.errors import GlanceCatalogError
 from catalog.load import check_catalog
 from reconciler.cli.app import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, cli, echo
-from reconciler.options import (
-    ExportRequest,
-    RunSettings,
+from reconciler.cli.options import (
     cloud_option,
     export_options,
     paths_argument,
     recursive_option,
     run_options,
 )
+from reconciler.settings import ExportRequest, RunSettings
 
 
 @cli.command()

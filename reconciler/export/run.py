@@ -19,7 +19,7 @@ from catalog.secrets import redact_text
 from reconciler.export.manifest_text import family_files, manifest_text
 from reconciler.export.select import CATALOG_NAME, Export, ExportContext, default_catalog_name
 from reconciler.export.select import select_images as select
-from reconciler.options import ExportRequest, RunSettings
+from reconciler.settings import ExportRequest, RunSettings
 
 
 @dataclass(frozen=True)

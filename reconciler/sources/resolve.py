@@ -4,7 +4,7 @@ each tracked image added as a version, and every checksum read from its checksum
 from __future__ import annotations
 
 from catalog.model import Catalog
-from reconciler.options import RunSettings
+from reconciler.settings import RunSettings
 from reconciler.sources.checksum_source import resolve_checksums
 from reconciler.sources.upstream import find_upstream, with_upstream
 

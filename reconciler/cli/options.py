@@ -1,5 +1,5 @@
-"""The command-line options plan, apply and drift share, and the run settings they make; the
-options of export."""
+"""The command-line options plan, apply and drift share, each group passed to its command as
+one of the run settings of reconciler/settings.py; the options of export."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ import functools
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
 from click.shell_completion import CompletionItem
+
+from reconciler.settings import ExportRequest, RunSettings, TargetChoice
 
 paths_argument = click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 recursive_option = click.option(
@@ -46,15 +47,6 @@ cloud_option = click.option(
     "else $OS_CLOUD). With targets: only those going to NAME.",
     shell_complete=complete_cloud_names,
 )
-
-
-@dataclass(frozen=True)
-class TargetChoice:
-    """Which targets a run goes to (--cloud, --target) and how many are worked on at a time."""
-
-    clouds: tuple[str, ...] = ()
-    names: tuple[str, ...] = ()
-    parallel: int = 4
 
 
 def target_options(command: Callable[..., int]) -> Callable[..., int]:
@@ -93,18 +85,6 @@ def target_options(command: Callable[..., int]) -> Callable[..., int]:
     for option in reversed(options):
         wrapper = option(wrapper)
     return wrapper
-
-
-@dataclass(frozen=True)
-class RunSettings:
-    """How a run against a cloud behaves: images worked on at a time, seconds to wait for an
-    answer from Glance, Keystone or a source, the longest wait for one import, and how long
-    an image may stay saving or importing before it is taken for stuck and made again."""
-
-    parallel: int = 4
-    timeout: float = 60.0
-    import_timeout: float = 600.0
-    stuck_after: float = 3600.0
 
 
 def run_options(command: Callable[..., int]) -> Callable[..., int]:
@@ -183,21 +163,6 @@ prune_option = click.option(
     is_flag=True,
     help="Delete managed images that are no longer in the manifests (as prune: true does).",
 )
-
-
-@dataclass(frozen=True)
-class ExportRequest:
-    """What export writes: the images of ``region`` (None: the cloud's own) whose names match
-    one of the fnmatch ``include`` patterns (all when empty), as catalog ``catalog`` (None:
-    named after the cloud), to the file ``out``, one file per family in ``out_dir``, or (both
-    None; never both set) to standard output; ``force`` overwrites files that exist."""
-
-    region: str | None = None
-    catalog: str | None = None
-    include: tuple[str, ...] = ()
-    out: Path | None = None
-    out_dir: Path | None = None
-    force: bool = False
 
 
 def export_options(command: Callable[..., int]) -> Callable[..., int]:
