@@ -32,7 +32,7 @@ from reconciler.gateway.cloudconfig import (
     unknown_cloud,
 )
 from reconciler.gateway.features import glance_root
-from reconciler.gateway.retry import TRANSIENT_STATUS, RetryPolicy, parse_retry_after
+from reconciler.retry import API_TRANSIENT, RetryPolicy, parse_retry_after
 
 __all__ = [
     "AUTH_RETRY",
@@ -275,7 +275,7 @@ def _auth_attempts(error: BaseException) -> int:
     configuration, TLS)."""
     status = _status_of(error)
     if status is not None:
-        return AUTH_RETRY.attempts if status in TRANSIENT_STATUS else 1
+        return AUTH_RETRY.attempts if status in API_TRANSIENT else 1
     if is_timeout(error):
         return AUTH_TIMEOUT_ATTEMPTS
     reason = connection_reason(list(causes(error)), error)
@@ -302,7 +302,7 @@ def _discover_first(connection: Any) -> None:
     try:
         plugin.get_discovery(session, plugin.auth_url, authenticated=False)
     except keystoneauth1.exceptions.HttpError as error:
-        if error.http_status in TRANSIENT_STATUS:
+        if error.http_status in API_TRANSIENT:
             raise
     except keystoneauth1.exceptions.DiscoveryFailure:
         pass
@@ -328,7 +328,7 @@ def _auth_failure(cloud: str, error: BaseException, auth_url: str, timeout: floa
             "clouds.yaml"
         )
     described = describe_failure(error, "Keystone", auth_url, timeout)
-    not_keystone = status is not None and status not in TRANSIENT_STATUS
+    not_keystone = status is not None and status not in API_TRANSIENT
     if not_keystone or isinstance(error, keystoneauth1.exceptions.InvalidResponse):
         return f"cloud '{cloud}': {described.rstrip('.')}; check auth_url in clouds.yaml"
     return f"cloud '{cloud}': {described}"

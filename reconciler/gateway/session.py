@@ -22,7 +22,7 @@ from reconciler.errors import CloudError
 from reconciler.failures import failure_reason
 from reconciler.gateway.clouds import CLIENT_ERRORS, open_cloud
 from reconciler.gateway.features import GlanceApi, parse_versions, version_document_url
-from reconciler.gateway.retry import TRANSIENT_STATUS, Retrier, parse_retry_after
+from reconciler.retry import API_TRANSIENT, Retrier, parse_retry_after
 
 JSON_PATCH = "application/openstack-images-v2.1-json-patch"
 # Seconds without an answer before a request to Glance or Keystone gives up (--timeout).
@@ -147,7 +147,7 @@ class CloudSession:
         """The CloudError for an unexpected answer: transient for 5xx and 429."""
         return CloudError(
             f"{what}: Glance answered HTTP {response.status_code}: {glance_message(response)}",
-            transient=response.status_code in TRANSIENT_STATUS,
+            transient=response.status_code in API_TRANSIENT,
             retry_after=parse_retry_after(response.headers.get("Retry-After")),
         )
 
@@ -202,7 +202,7 @@ class CloudSession:
                     f"{what}: cannot ask Keystone: {failure_reason(error, self.timeout)}",
                     transient=True,
                 ) from error
-            if response.status_code in TRANSIENT_STATUS:
+            if response.status_code in API_TRANSIENT:
                 raise CloudError(
                     f"{what}: Keystone answered HTTP {response.status_code}: "
                     f"{glance_message(response)}",

@@ -32,7 +32,7 @@ from reconciler.core.plan import Plan
 from reconciler.core.planner import resolved_checksums
 from reconciler.errors import SourceError
 from reconciler.failures import failure_reason, is_timeout
-from reconciler.gateway.retry import Retrier
+from reconciler.retry import Retrier
 from reconciler.sources.signatures import SignatureInvalid, verify_clearsigned, verify_detached
 from reconciler.sources.stream import CHUNK_SIZE, READ_TIMEOUT, http_get
 
