@@ -1,8 +1,6 @@
 """Opening a cloud: the clouds.yaml entry (checked in cloudconfig.py), authentication, the
-project scope and the Glance endpoint, each failure a one-line CloudError that says what to do.
-
-``describe_failure`` is the one mapping from a request's exception to a sentence; Keystone
-errors use it here, and Glance errors may use it too (see its docstring).
+project scope and the Glance endpoint, each failure a one-line CloudError that says what to do
+(Keystone's failures described by request_failures.py).
 """
 
 from __future__ import annotations
@@ -32,6 +30,12 @@ from reconciler.gateway.cloudconfig import (
     unknown_cloud,
 )
 from reconciler.gateway.features import glance_root
+from reconciler.gateway.request_failures import (
+    answer_text,
+    describe_failure,
+    response_of,
+    status_of,
+)
 from reconciler.retry import API_TRANSIENT, RetryPolicy, parse_retry_after
 
 __all__ = [
@@ -40,7 +44,6 @@ __all__ = [
     "ConfigSearch",
     "OpenedCloud",
     "config_search",
-    "describe_failure",
     "load_cloud_region",
     "open_cloud",
 ]
@@ -72,91 +75,6 @@ class OpenedCloud:
     connection: Any
     project_id: str
     glance_endpoint: str
-
-
-# Describing failures
-
-
-def _status_of(error: BaseException) -> int | None:
-    """The HTTP status of an error that is an answer (keystoneauth's HttpError, openstacksdk's
-    HttpException, requests' HTTPError), else None. Only the error itself: an error raised
-    while handling an earlier answer keeps that answer in its context."""
-    status = getattr(error, "http_status", None) or getattr(error, "status_code", None)
-    if isinstance(status, int):
-        return status
-    response = _response_of(error)
-    return response.status_code if response is not None else None
-
-
-def _response_of(error: BaseException) -> requests.Response | None:
-    response = getattr(error, "response", None)
-    return response if isinstance(response, requests.Response) else None
-
-
-def _answer_text(response: requests.Response | None, fallback: str) -> str:
-    """The human part of an error answer: the JSON message, the text of an HTML page (without
-    its head and heading), or ``fallback``; at most 200 characters, on one line."""
-    if response is None:
-        return fallback
-    try:
-        body = response.json()
-    except ValueError:
-        text = re.sub(r"(?s)<head>.*?</head>|<h1>.*?</h1>|<[^>]+>", " ", response.text or "")
-        text = " ".join(text.split())
-        return text[:200] or str(response.reason or fallback)
-    if isinstance(body, dict):
-        for key in ("error", "message", "title", "errors"):
-            value = body.get(key)
-            if isinstance(value, list) and value and isinstance(value[0], dict):
-                value = value[0]
-            if isinstance(value, dict):
-                value = value.get("message") or value.get("title") or value.get("detail")
-            if isinstance(value, str) and value:
-                return " ".join(value.split())[:200]
-    return str(response.reason or fallback)
-
-
-def _content_type(response: requests.Response) -> str:
-    return response.headers.get("Content-Type", "no Content-Type").split(";")[0].strip()
-
-
-def describe_failure(error: BaseException, server: str, url: str, timeout: float) -> str:
-    """One line on why a request to ``server`` (a name a person knows: "Keystone", "Glance")
-    at ``url`` (the base URL the user configured, not the request's) failed, never a urllib3
-    dump and never a request body. ``timeout`` is the seconds the request was allowed.
-
-    The sentence names the server and URL and ends with the reason, so that it reads after a
-    prefix such as ``cloud 'x': `` or ``image 'y': ``:
-
-    - ``cannot reach S at URL: connection refused`` (also ``connection reset``, ``the
-      connection closed without an answer``, ``TLS error: ...``, ``cannot resolve host
-      name 'h'``, or the OS's reason in lower case);
-    - ``S at URL did not answer within N s``;
-    - ``S at URL answered HTTP 503: message`` for an error answer (an openstacksdk,
-      keystoneauth or requests exception that carries one);
-    - ``S at URL answered HTTP 200 with text/html, not JSON`` for an answer that is not an
-      OpenStack API's;
-    - otherwise ``S at URL failed: <exception type>`` (plus its message if that is short and
-      not a connection-pool dump).
-    """
-    response = _response_of(error)
-    if isinstance(error, keystoneauth1.exceptions.InvalidResponse) and response is not None:
-        return (
-            f"{server} at {url} answered HTTP {response.status_code} with "
-            f"{_content_type(response)}, not JSON"
-        )
-    status = _status_of(error)
-    if status is not None:
-        fallback = str(getattr(error, "message", "") or type(error).__name__)
-        return f"{server} at {url} answered HTTP {status}: {_answer_text(response, fallback)}"
-    if is_timeout(error):
-        return f"{server} at {url} did not answer within {timeout:g} s"
-    reason = connection_reason(list(causes(error)), error)
-    if reason is not None:
-        return f"cannot reach {server} at {url}: {reason}"
-    text = " ".join(str(error).split())
-    detail = f": {text}" if text and len(text) < 160 and "Pool(" not in text else ""
-    return f"{server} at {url} failed: {type(error).__name__}{detail}"
 
 
 # Reading the configuration
@@ -273,7 +191,7 @@ def _auth_attempts(error: BaseException) -> int:
     fault that passes (a refused or reset connection, 429 or 5xx), two for a timeout (each
     try costs a whole timeout), one for anything a retry cannot fix (401, 403, 404, bad
     configuration, TLS)."""
-    status = _status_of(error)
+    status = status_of(error)
     if status is not None:
         return AUTH_RETRY.attempts if status in API_TRANSIENT else 1
     if is_timeout(error):
@@ -309,14 +227,14 @@ def _discover_first(connection: Any) -> None:
 
 
 def _auth_failure(cloud: str, error: BaseException, auth_url: str, timeout: float) -> str:
-    status = _status_of(error)
+    status = status_of(error)
     if status == 401:
         return (
             f"cloud '{cloud}': Keystone refused the credentials (HTTP 401): check "
             "username/password/project in clouds.yaml"
         )
     if status == 403:
-        message = _answer_text(_response_of(error), "Forbidden")
+        message = answer_text(response_of(error), "Forbidden")
         return (
             f"cloud '{cloud}': Keystone refused access (HTTP 403): {message}; check the user "
             "and project in clouds.yaml"
@@ -335,7 +253,7 @@ def _auth_failure(cloud: str, error: BaseException, auth_url: str, timeout: floa
 
 
 def _retry_after(error: BaseException) -> float | None:
-    response = _response_of(error)
+    response = response_of(error)
     return parse_retry_after(response.headers.get("Retry-After")) if response else None
 
 

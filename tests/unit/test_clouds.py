@@ -1,6 +1,6 @@
-"""reconciler.gateway.clouds: the clouds.yaml files openstacksdk would read are checked (a
-broken one is an error naming it, never skipped for another), and failures to reach Keystone
-or Glance are described in one line, from real exceptions of real sockets."""
+"""reconciler.gateway.clouds and request_failures: the clouds.yaml files openstacksdk would read
+are checked (a broken one is an error naming it, never skipped for another), and failures to
+reach Keystone or Glance are described in one line, from real exceptions of real sockets."""
 
 from __future__ import annotations
 
@@ -23,10 +23,10 @@ from reconciler.errors import CloudError
 from reconciler.gateway.clouds import (
     ConfigSearch,
     config_search,
-    describe_failure,
     load_cloud_region,
     open_cloud,
 )
+from reconciler.gateway.request_failures import describe_failure
 
 VALID = """\
 clouds:
