@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from reconciler.retry import RetryPolicy
+
 
 @dataclass(frozen=True)
 class TargetChoice:
@@ -20,13 +22,15 @@ class TargetChoice:
 @dataclass(frozen=True)
 class RunSettings:
     """How a run against a cloud behaves: images worked on at a time, seconds to wait for an
-    answer from Glance, Keystone or a source, the longest wait for one import, and how long
-    an image may stay saving or importing before it is taken for stuck and made again."""
+    answer from Glance, Keystone or a source, the longest wait for one import, how long an
+    image may stay saving or importing before it is taken for stuck and made again, and the
+    retries the whole run may spend (every target, source and checksum file together)."""
 
     parallel: int = 4
     timeout: float = 60.0
     import_timeout: float = 600.0
     stuck_after: float = 3600.0
+    retry_budget: int = RetryPolicy.budget
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ def saved_fleet(path: Path, choice: TargetChoice, settings: RunSettings) -> tupl
     it is a plan over targets."""
     from reconciler.core.plan_set import PlanSet, read_saved
     from reconciler.fleet import Fleet, check_saved_fleet
-    from reconciler.runs import check_saved_plan, load_saved_catalog
+    from reconciler.runs import check_saved_plan, load_saved_catalog, run_retrier
 
     try:
         saved = read_saved(path.read_text(encoding="utf-8"))
@@ -53,7 +53,9 @@ def saved_fleet(path: Path, choice: TargetChoice, settings: RunSettings) -> tupl
         )
     target = Target(saved.cloud, saved.cloud)
     catalog = load_saved_catalog(saved, str(path))
-    checked, gateway = check_saved_plan(saved, catalog, target, str(path), settings)
+    checked, gateway = check_saved_plan(
+        saved, catalog, target, str(path), settings, retrier=run_retrier(settings)
+    )
     return Fleet([TargetPlan(target, checked)], {target.name: gateway}), False
 
 

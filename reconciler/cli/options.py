@@ -6,13 +6,14 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import click
 from click.shell_completion import CompletionItem
 
+from catalog.errors import GlanceCatalogError
 from reconciler.settings import ExportRequest, RunSettings, TargetChoice
 
 paths_argument = click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
@@ -87,9 +88,27 @@ def target_options(command: Callable[..., int]) -> Callable[..., int]:
     return wrapper
 
 
+# The retries a whole run may spend (RunSettings.retry_budget), lowered by a test runner that
+# must see the budget run out quickly; an environment variable, not an option: a user has no
+# reason to change it.
+RETRY_BUDGET_VARIABLE = "GLANCE_CATALOG_RETRY_BUDGET"
+
+
+def retry_budget(environ: Mapping[str, str]) -> int:
+    """The run's retry budget: RETRY_BUDGET_VARIABLE when set, else the default."""
+    value = environ.get(RETRY_BUDGET_VARIABLE, "")
+    if not value:
+        return RunSettings.retry_budget
+    if not value.strip().isdigit():
+        raise GlanceCatalogError(
+            f"{RETRY_BUDGET_VARIABLE} must be a whole number of retries (0 or more), not {value!r}"
+        )
+    return int(value)
+
+
 def run_options(command: Callable[..., int]) -> Callable[..., int]:
     """Adds --parallel, --timeout, --import-timeout and --stuck-after, passed as one
-    ``settings: RunSettings`` argument."""
+    ``settings: RunSettings`` argument (with the retry budget of RETRY_BUDGET_VARIABLE)."""
 
     @functools.wraps(command)
     def wrapper(
@@ -100,7 +119,9 @@ def run_options(command: Callable[..., int]) -> Callable[..., int]:
         stuck_after: float,
         **kwargs: Any,
     ) -> int:
-        settings = RunSettings(parallel, timeout, import_timeout, stuck_after)
+        settings = RunSettings(
+            parallel, timeout, import_timeout, stuck_after, retry_budget(os.environ)
+        )
         return command(*args, settings=settings, **kwargs)
 
     options = [

@@ -36,7 +36,7 @@ from reconciler.gateway.request_failures import (
     response_of,
     status_of,
 )
-from reconciler.retry import API_TRANSIENT, RetryPolicy, parse_retry_after
+from reconciler.retry import API_TRANSIENT, RetryBudget, RetryPolicy, parse_retry_after
 
 __all__ = [
     "AUTH_RETRY",
@@ -258,10 +258,15 @@ def _retry_after(error: BaseException) -> float | None:
 
 
 def _authenticate(
-    cloud: str, connection: Any, timeout: float, sleep: Callable[[float], None] = time.sleep
+    cloud: str,
+    connection: Any,
+    timeout: float,
+    budget: RetryBudget | None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> str | None:
     """The project id of a fresh token (None when it is not project-scoped), tried again
-    under AUTH_RETRY on a fault that passes; the final failure is a CloudError."""
+    under AUTH_RETRY on a fault that passes while the run's ``budget`` (None: no bound
+    beyond AUTH_RETRY's) has retries left; the final failure is a CloudError."""
     auth = connection.config.config.get("auth") or {}
     auth_url = str(auth.get("auth_url") or "its auth_url")
     attempt = 1
@@ -271,7 +276,7 @@ def _authenticate(
             project_id: str | None = connection.current_project_id
             return project_id
         except CLIENT_ERRORS as error:
-            if attempt >= _auth_attempts(error):
+            if attempt >= _auth_attempts(error) or (budget is not None and not budget.take()):
                 raise CloudError(_auth_failure(cloud, error, auth_url, timeout)) from error
             delay = AUTH_RETRY.delay(attempt, _retry_after(error))
         except Exception as error:
@@ -286,9 +291,12 @@ def _authenticate(
         attempt += 1
 
 
-def open_cloud(cloud: str, *, timeout: float, region: str | None = None) -> OpenedCloud:
+def open_cloud(
+    cloud: str, *, timeout: float, region: str | None = None, budget: RetryBudget | None = None
+) -> OpenedCloud:
     """Authenticate with the clouds.yaml entry ``cloud``; every request of the connection,
     the authentication's included, gives up after ``timeout`` seconds without an answer.
+    Authentication's retries are taken from the run's ``budget``.
 
     Every failure is a one-line CloudError starting ``cloud 'NAME':`` that says what to fix:
     the configuration file (see load_cloud_region), Keystone not reachable or not answering
@@ -300,7 +308,7 @@ def open_cloud(cloud: str, *, timeout: float, region: str | None = None) -> Open
     except CLIENT_ERRORS as error:
         raise CloudError(f"cloud '{cloud}': {' '.join(str(error).split())}") from error
     try:
-        project_id = _authenticate(cloud, connection, timeout)
+        project_id = _authenticate(cloud, connection, timeout, budget)
         if not project_id:
             raise CloudError(f"cloud '{cloud}': the credentials are not scoped to a project")
         return OpenedCloud(connection, project_id, _glance_v2_endpoint(cloud, connection))

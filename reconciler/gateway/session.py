@@ -60,7 +60,9 @@ def _unanswered(reason: str) -> bool:
 class CloudSession:
     """An authenticated session to one cloud, scoped to one project. Every request to Glance
     gives up after ``timeout`` seconds without an answer; ``retrier`` is the run's retry
-    policy and budget (shared with the sessions of accept_with clouds)."""
+    policy and budget (shared with every session, source and checksum fetch of the run; None:
+    a budget of its own, for a session opened outside a run), authentication's retries
+    included."""
 
     def __init__(
         self,
@@ -74,7 +76,7 @@ class CloudSession:
         self.region = region
         self.timeout = timeout
         self.retrier = retrier or Retrier()
-        opened = open_cloud(cloud, timeout=timeout, region=region)
+        opened = open_cloud(cloud, timeout=timeout, region=region, budget=self.retrier.budget)
         self._connection = opened.connection
         auth = getattr(self._connection.config, "auth", None) or {}
         for key in SECRET_AUTH_KEYS:
