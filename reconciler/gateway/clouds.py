@@ -22,7 +22,6 @@ import openstack.exceptions
 import requests
 
 from reconciler.errors import CloudError
-from reconciler.failures import causes, connection_reason, is_timeout
 from reconciler.gateway.cloudconfig import (
     ConfigFiles,
     ConfigSearch,
@@ -32,7 +31,9 @@ from reconciler.gateway.cloudconfig import (
 from reconciler.gateway.features import glance_root
 from reconciler.gateway.request_failures import (
     answer_text,
+    connection_reason,
     describe_failure,
+    is_timeout,
     response_of,
     status_of,
 )
@@ -196,7 +197,7 @@ def _auth_attempts(error: BaseException) -> int:
         return AUTH_RETRY.attempts if status in API_TRANSIENT else 1
     if is_timeout(error):
         return AUTH_TIMEOUT_ATTEMPTS
-    reason = connection_reason(list(causes(error)), error)
+    reason = connection_reason(error)
     if reason in (
         "connection refused",
         "connection reset",

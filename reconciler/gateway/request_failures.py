@@ -9,7 +9,32 @@ import re
 import keystoneauth1.exceptions
 import requests
 
-from reconciler.failures import causes, connection_reason, is_timeout
+from reconciler import failures
+from reconciler.failures import ClientErrors, causes
+
+# keystoneauth's own classes for what requests calls Timeout, SSLError and ConnectionError:
+# read here, at the edge, so that nothing outside the gateway imports keystoneauth.
+KEYSTONEAUTH_ERRORS = ClientErrors(
+    timeouts=(keystoneauth1.exceptions.ConnectTimeout,),
+    tls=(keystoneauth1.exceptions.SSLError,),
+    connection=(keystoneauth1.exceptions.ConnectionError,),
+)
+
+
+def failure_reason(error: BaseException, timeout: float) -> str:
+    """failures.failure_reason, keystoneauth's exceptions included."""
+    return failures.failure_reason(error, timeout, KEYSTONEAUTH_ERRORS)
+
+
+def is_timeout(error: BaseException) -> bool:
+    """failures.is_timeout, keystoneauth's exceptions included."""
+    return failures.is_timeout(error, KEYSTONEAUTH_ERRORS)
+
+
+def connection_reason(error: BaseException) -> str | None:
+    """failures.connection_reason over ``error`` and its causes, keystoneauth's exceptions
+    included."""
+    return failures.connection_reason(list(causes(error)), error, KEYSTONEAUTH_ERRORS)
 
 
 def status_of(error: BaseException) -> int | None:
@@ -86,7 +111,7 @@ def describe_failure(error: BaseException, server: str, url: str, timeout: float
         return f"{server} at {url} answered HTTP {status}: {answer_text(response, fallback)}"
     if is_timeout(error):
         return f"{server} at {url} did not answer within {timeout:g} s"
-    reason = connection_reason(list(causes(error)), error)
+    reason = connection_reason(error)
     if reason is not None:
         return f"cannot reach {server} at {url}: {reason}"
     text = " ".join(str(error).split())

@@ -19,9 +19,9 @@ import requests
 
 from catalog.secrets import register_secret
 from reconciler.errors import CloudError
-from reconciler.failures import failure_reason
 from reconciler.gateway.clouds import CLIENT_ERRORS, open_cloud
 from reconciler.gateway.features import GlanceApi, parse_versions, version_document_url
+from reconciler.gateway.request_failures import failure_reason
 from reconciler.retry import API_TRANSIENT, Retrier, parse_retry_after
 
 JSON_PATCH = "application/openstack-images-v2.1-json-patch"
