@@ -67,6 +67,7 @@ lint: venv
 	$(PY) -m ruff format --check catalog reconciler tests examples bench
 	$(PY) -m mypy
 	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
+	$(VENV)/bin/lint-imports
 
 # GLANCE_RELEASE=2024.1: the older release pair (Glance 28, Keystone 25) instead of the newest
 # (Glance 33, Keystone 30), with its own service venv, files and ports (tests/localcloud/

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from catalog.diagnostics import Diagnostic
 from catalog.model import Position
 
-if TYPE_CHECKING:
-    from catalog.yamldoc import JsonPath, ParsedDocument
+# A path into a document's value: keys and list indexes.
+JsonPath = tuple[str | int, ...]
+
+
+class ParsedDocument(Protocol):
+    """What locating needs of a document (yamldoc.ParsedDocument, which imports this module):
+    its value, and the position of a path in its file."""
+
+    @property
+    def value(self) -> Any: ...
+
+    def position(self, path: JsonPath, *, key: bool = False) -> Position: ...
 
 
 def image_name(document: ParsedDocument, path: JsonPath) -> str | None:

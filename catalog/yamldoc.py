@@ -12,10 +12,11 @@ from typing import Any, ClassVar
 import yaml
 
 from catalog.diagnostics import Diagnostic
+
+# JsonPath is defined by locate (which yamldoc uses) and given on here, as before.
+from catalog.locate import JsonPath as JsonPath
 from catalog.locate import diagnostic_at
 from catalog.model import Position
-
-JsonPath = tuple[str | int, ...]
 
 # A document that expands to more nodes than this is almost certainly an alias bomb.
 MAX_NODES = 200_000

@@ -8,14 +8,13 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import NamedTuple, Protocol
 
 from catalog.errors import GlanceCatalogError
 from catalog.model import ImageSource, marker_tag
 from reconciler.core.actions import Action, ActionKind, FieldChange
 from reconciler.core.plan import Plan
+from reconciler.core.results import ActionResult, ApplyReport, Outcome
 from reconciler.errors import DataRefused, ImportTimedOut
 from reconciler.sources.stream import ByteProgress
 
@@ -58,26 +57,6 @@ class ImageWriter(Protocol):
     def recreate(self, image_id: str, image: str) -> str: ...
 
 
-class Outcome(StrEnum):
-    DONE = "done"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-
-
-@dataclass(frozen=True)
-class ActionResult:
-    """What happened to one action; ``detail`` says why it failed or was skipped, or what it
-    produced (an id, a size). ``size`` is the bytes a done upload sent (None for every other
-    step)."""
-
-    action: Action
-    outcome: Outcome
-    detail: str
-    seconds: float
-    image_id: str | None
-    size: int | None = None
-
-
 class _Done(NamedTuple):
     """What a step that succeeded produced: its detail, the id it leaves the image with, and
     the bytes it sent (an upload only)."""
@@ -85,19 +64,6 @@ class _Done(NamedTuple):
     detail: str
     image_id: str | None
     size: int | None = None
-
-
-@dataclass(frozen=True)
-class ApplyReport:
-    results: tuple[ActionResult, ...]
-
-    @property
-    def failed(self) -> tuple[ActionResult, ...]:
-        return tuple(r for r in self.results if r.outcome is Outcome.FAILED)
-
-    @property
-    def ok(self) -> bool:
-        return not any(r.outcome is not Outcome.DONE for r in self.results)
 
 
 def check_applicable(plan: Plan, max_delete: int) -> None:

@@ -1,7 +1,9 @@
 """Why a request got no answer, in a few words a person can act on (never a urllib3 dump).
 
-The one place that reads exceptions of keystoneauth, requests, urllib3 and the OS for their
-reason: the gateway's errors (Glance, Keystone) and the sources' use it.
+The one place that reads exceptions of requests, urllib3 and the OS for their reason: the
+gateway's errors (Glance, Keystone) and the sources' use it. A client library above requests
+(the gateway's keystoneauth) names its own classes in a ClientErrors, so that only the gateway
+imports it.
 """
 
 from __future__ import annotations
@@ -10,17 +12,34 @@ import re
 import socket
 import ssl
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
-import keystoneauth1.exceptions
 import requests
 
+ErrorTypes = tuple[type[BaseException], ...]
 
-def failure_reason(error: BaseException, timeout: float) -> str:
+
+@dataclass(frozen=True)
+class ClientErrors:
+    """A client library's own exception classes for a request that timed out, failed its TLS
+    handshake or lost its connection, read as requests' own are."""
+
+    timeouts: ErrorTypes = ()
+    tls: ErrorTypes = ()
+    connection: ErrorTypes = ()
+
+
+REQUESTS_ONLY = ClientErrors()
+
+
+def failure_reason(
+    error: BaseException, timeout: float, client: ClientErrors = REQUESTS_ONLY
+) -> str:
     """What went wrong with a request that got no answer, in a few words: ``no answer within
     N s``, ``connection refused``, ``connection reset``, ... or the exception's type."""
-    if is_timeout(error):
+    if is_timeout(error, client):
         return f"no answer within {timeout:g} s"
-    return connection_reason(list(causes(error)), error) or type(error).__name__
+    return connection_reason(list(causes(error)), error, client) or type(error).__name__
 
 
 def causes(error: BaseException) -> Iterator[BaseException]:
@@ -40,12 +59,9 @@ def causes(error: BaseException) -> Iterator[BaseException]:
         pending += [item for item in linked if isinstance(item, BaseException)]
 
 
-def is_timeout(error: BaseException) -> bool:
+def is_timeout(error: BaseException, client: ClientErrors = REQUESTS_ONLY) -> bool:
     return any(
-        isinstance(
-            item,
-            keystoneauth1.exceptions.ConnectTimeout | requests.Timeout | TimeoutError,
-        )
+        isinstance(item, (*client.timeouts, requests.Timeout, TimeoutError))
         or type(item).__name__ in ("ReadTimeoutError", "ConnectTimeoutError")
         for item in causes(error)
     )
@@ -61,7 +77,9 @@ def _tls_reason(error: BaseException) -> str:
     return "handshake failed"
 
 
-def connection_reason(causes: Sequence[BaseException], error: BaseException) -> str | None:
+def connection_reason(
+    causes: Sequence[BaseException], error: BaseException, client: ClientErrors = REQUESTS_ONLY
+) -> str | None:
     """Why a connection gave no answer, in a few words; None when it is not a connection
     failure."""
     kinds = tuple(type(item).__name__ for item in causes)
@@ -73,10 +91,7 @@ def connection_reason(causes: Sequence[BaseException], error: BaseException) -> 
     if "RemoteDisconnected" in kinds or "closed connection without response" in text:
         return "the connection closed without an answer"
     if any(
-        isinstance(
-            item,
-            ssl.SSLError | keystoneauth1.exceptions.SSLError | requests.exceptions.SSLError,
-        )
+        isinstance(item, (ssl.SSLError, *client.tls, requests.exceptions.SSLError))
         for item in causes
     ):
         return f"TLS error: {_tls_reason(error)}"
@@ -89,6 +104,6 @@ def connection_reason(causes: Sequence[BaseException], error: BaseException) -> 
     for item in causes:
         if isinstance(item, OSError) and item.strerror:
             return item.strerror[0].lower() + item.strerror[1:]
-    if isinstance(error, keystoneauth1.exceptions.ConnectionError | requests.ConnectionError):
+    if isinstance(error, (*client.connection, requests.ConnectionError)):
         return "connection failed"
     return None

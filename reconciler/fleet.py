@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING, TypeVar
 from catalog.errors import GlanceCatalogError
 from catalog.model import Catalog
 from reconciler.core.targets import Target, TargetApply, TargetPlan, select_targets
-from reconciler.options import RunSettings
-from reconciler.runs import check_saved_plan, load_saved_catalog, plan_target
+from reconciler.runs import check_saved_plan, load_saved_catalog, plan_target, run_retrier
+from reconciler.settings import RunSettings
 
 if TYPE_CHECKING:
     from reconciler.core.plan import Plan
     from reconciler.core.plan_set import PlanSet
-    from reconciler.executor import ActionResult, ProgressFactory
+    from reconciler.core.results import ActionResult
+    from reconciler.executor import ProgressFactory
     from reconciler.gateway import GlanceGateway
 
 DEFAULT_PARALLEL_TARGETS = 4
@@ -74,14 +75,17 @@ def plan_fleet(
     bound: int = DEFAULT_PARALLEL_TARGETS,
 ) -> Fleet:
     """Every target's plan as its cloud is now; a target that cannot be planned carries its
-    error lines instead."""
+    error lines instead. The targets share one retry budget, that of the run."""
     fleet = Fleet([])
     targets = [target for target, _ in selected]
+    retrier = run_retrier(settings)
 
     def one(item: tuple[Target, Catalog]) -> TargetPlan:
         target, catalog = item
         fed = fed_regions(target, targets)
-        return fleet.planned(target, lambda: plan_target(catalog, target, prune, settings, fed))
+        return fleet.planned(
+            target, lambda: plan_target(catalog, target, prune, settings, fed, retrier=retrier)
+        )
 
     fleet.plans = _each(selected, one, bound)
     return fleet
@@ -96,7 +100,8 @@ def check_saved_fleet(
     bound: int = DEFAULT_PARALLEL_TARGETS,
 ) -> Fleet:
     """Every target of a saved plan set (or the chosen ones), each checked against the
-    manifests and its cloud as they are now; a stale target carries its error lines."""
+    manifests and its cloud as they are now; a stale target carries its error lines. The
+    targets share one retry budget, that of the run."""
     first = saved.entries[0].plan
     assert first is not None  # a plan set read from a file has every plan
     catalog = load_saved_catalog(first, where)
@@ -105,6 +110,7 @@ def check_saved_fleet(
     fleet = Fleet([])
     entries = [e for e in saved.entries if e.target.name in chosen]
     targets = [entry.target for entry in entries]
+    retrier = run_retrier(settings)
 
     def one(entry: TargetPlan) -> TargetPlan:
         target, plan = entry.target, entry.plan
@@ -118,7 +124,9 @@ def check_saved_fleet(
                     f"{target.described}; re-run plan (nothing was changed)"
                 )
             fed = fed_regions(target, targets)
-            return check_saved_plan(plan, catalog.for_target(spec), target, where, settings, fed)
+            return check_saved_plan(
+                plan, catalog.for_target(spec), target, where, settings, fed, retrier=retrier
+            )
 
         return fleet.planned(target, check)
 

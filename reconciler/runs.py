@@ -11,7 +11,8 @@ from catalog.errors import GlanceCatalogError
 from catalog.load import load_catalog
 from catalog.model import Catalog, ImageSource, Visibility
 from reconciler.core.targets import Target
-from reconciler.options import RunSettings
+from reconciler.retry import Retrier, RetryPolicy
+from reconciler.settings import RunSettings
 
 if TYPE_CHECKING:
     from reconciler.core.observed import Snapshot
@@ -34,8 +35,14 @@ def observe(catalog: Catalog, gateway: GlanceGateway) -> Snapshot:
     return gateway.snapshot(catalog.marker, projects, names, ids, stores=stores)
 
 
-def open_gateway(target: Target, settings: RunSettings) -> GlanceGateway:
-    """An authenticated gateway to the target's Glance."""
+def run_retrier(settings: RunSettings) -> Retrier:
+    """The retry policy and budget of one run, made once per run and handed to every gateway,
+    source and checksum fetch of it: the whole run spends at most ``settings.retry_budget``."""
+    return Retrier(RetryPolicy(budget=settings.retry_budget))
+
+
+def open_gateway(target: Target, settings: RunSettings, retrier: Retrier) -> GlanceGateway:
+    """An authenticated gateway to the target's Glance, spending the run's ``retrier``."""
     # Imported here: validate needs neither openstack nor the planner, and starts faster.
     from reconciler.gateway import GlanceGateway
 
@@ -45,6 +52,7 @@ def open_gateway(target: Target, settings: RunSettings) -> GlanceGateway:
         concurrency=settings.parallel,
         timeout=settings.timeout,
         import_timeout=settings.import_timeout,
+        retrier=retrier,
     )
 
 
@@ -54,6 +62,8 @@ def plan_target(
     prune: bool,
     settings: RunSettings,
     fed_regions: frozenset[str] = frozenset(),
+    *,
+    retrier: Retrier,
 ) -> tuple[Plan, GlanceGateway]:
     """The plan for the target as it is now, with what preflight found as conflicts (the
     images glance-download takes from ``fed_regions``, which the run applies first, are
@@ -62,8 +72,8 @@ def plan_target(
     from reconciler.preflight import preflight
     from reconciler.sources.resolve import resolve_sources
 
-    catalog = resolve_sources(catalog, settings)
-    gateway = open_gateway(target, settings)
+    catalog = resolve_sources(catalog, settings, retrier)
+    gateway = open_gateway(target, settings, retrier)
     try:
         planned = make_plan(
             catalog, observe(catalog, gateway), prune=prune, stuck_after=settings.stuck_after
@@ -92,6 +102,8 @@ def check_saved_plan(
     where: str,
     settings: RunSettings,
     fed_regions: frozenset[str] = frozenset(),
+    *,
+    retrier: Retrier,
 ) -> tuple[Plan, GlanceGateway]:
     """``saved`` (made for ``target`` from ``catalog``, as the target gets it) checked against
     the cloud as it is now, with the manifests' sources in its actions; a plan made from
@@ -101,10 +113,10 @@ def check_saved_plan(
     from reconciler.sources.checksum_source import stale_checksums
     from reconciler.sources.resolve import resolve_sources
 
-    catalog = resolve_sources(catalog, settings)
+    catalog = resolve_sources(catalog, settings, retrier)
     if stale := [f"{where}: plan is stale: {why}" for why in stale_checksums(saved, catalog)]:
         raise GlanceCatalogError(*stale)
-    gateway = open_gateway(target, settings)
+    gateway = open_gateway(target, settings, retrier)
     try:
         if observed_fingerprint(catalog, observe(catalog, gateway)) != saved.observed_fingerprint:
             raise GlanceCatalogError(

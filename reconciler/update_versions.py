@@ -9,17 +9,19 @@ from pathlib import Path
 from catalog.errors import GlanceCatalogError
 from catalog.load import load_catalog
 from catalog.manifest_edit import add_version
-from reconciler.sources.stream import READ_TIMEOUT
+from reconciler.runs import run_retrier
+from reconciler.settings import RunSettings
 from reconciler.sources.upstream import find_upstream
 
 
 def update_manifests(
-    paths: Sequence[Path], *, recursive: bool = False, timeout: float = READ_TIMEOUT
+    paths: Sequence[Path], settings: RunSettings, *, recursive: bool = False
 ) -> list[str]:
-    """One line per version added. The manifests must load before and after; when they would
-    not after, every file is put back as it was and GlanceCatalogError is raised."""
+    """One line per version added (every fetch under one retry budget, that of the run). The
+    manifests must load before and after; when they would not after, every file is put back as
+    it was and GlanceCatalogError is raised."""
     catalog = load_catalog(paths, recursive=recursive)
-    found = find_upstream(catalog, timeout=timeout)
+    found = find_upstream(catalog, timeout=settings.timeout, retrier=run_retrier(settings))
     originals: dict[Path, str] = {}
     added = []
     for upstream in found:

@@ -12,7 +12,7 @@ from catalog.diagnostics import one_line
 from catalog.errors import GlanceCatalogError
 from reconciler.cli import manifests, runs
 from reconciler.cli.app import EXIT_BUG, EXIT_ERROR, EXIT_OK, cli, echo
-from reconciler.crashlog import log_crash, quiet_libraries
+from reconciler.cli.crashlog import log_crash, quiet_libraries
 
 __all__ = ["cli", "main", "manifests", "runs"]
 

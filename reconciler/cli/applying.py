@@ -13,10 +13,11 @@ import click
 from catalog.errors import GlanceCatalogError
 from reconciler.cli.app import EXIT_ERROR, EXIT_OK, echo
 from reconciler.core.targets import Target, TargetPlan, combined_exit
-from reconciler.options import RunSettings, TargetChoice
+from reconciler.settings import RunSettings, TargetChoice
 
 if TYPE_CHECKING:
-    from reconciler.executor import ActionResult, ProgressFactory
+    from reconciler.core.results import ActionResult
+    from reconciler.executor import ProgressFactory
     from reconciler.fleet import Fleet
     from reconciler.report.jsonlog import JsonLog
     from reconciler.report.reporter import Reporter
@@ -28,7 +29,7 @@ def saved_fleet(path: Path, choice: TargetChoice, settings: RunSettings) -> tupl
     it is a plan over targets."""
     from reconciler.core.plan_set import PlanSet, read_saved
     from reconciler.fleet import Fleet, check_saved_fleet
-    from reconciler.runs import check_saved_plan, load_saved_catalog
+    from reconciler.runs import check_saved_plan, load_saved_catalog, run_retrier
 
     try:
         saved = read_saved(path.read_text(encoding="utf-8"))
@@ -52,7 +53,9 @@ def saved_fleet(path: Path, choice: TargetChoice, settings: RunSettings) -> tupl
         )
     target = Target(saved.cloud, saved.cloud)
     catalog = load_saved_catalog(saved, str(path))
-    checked, gateway = check_saved_plan(saved, catalog, target, str(path), settings)
+    checked, gateway = check_saved_plan(
+        saved, catalog, target, str(path), settings, retrier=run_retrier(settings)
+    )
     return Fleet([TargetPlan(target, checked)], {target.name: gateway}), False
 
 
@@ -77,7 +80,8 @@ def apply_one(
     quiet: bool,
 ) -> int:
     """Apply the plan of a run over one cloud."""
-    from reconciler.executor import ApplyReport, apply_plan, check_applicable
+    from reconciler.core.results import ApplyReport
+    from reconciler.executor import apply_plan, check_applicable
 
     entry = fleet.plans[0]
     if entry.plan is None:

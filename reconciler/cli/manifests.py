@@ -13,15 +13,14 @@ from catalog.diagnostics import ManifestInvalid, diagnostics_as_json, one_line
 from catalog.errors import GlanceCatalogError
 from catalog.load import check_catalog
 from reconciler.cli.app import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, cli, echo
-from reconciler.options import (
-    ExportRequest,
-    RunSettings,
+from reconciler.cli.options import (
     cloud_option,
     export_options,
     paths_argument,
     recursive_option,
     run_options,
 )
+from reconciler.settings import ExportRequest, RunSettings
 
 
 @cli.command()
@@ -64,7 +63,7 @@ def update_versions(
     """Add each tracked image's newest upstream build to its manifest as a new version."""
     from reconciler.update_versions import update_manifests
 
-    added = update_manifests(paths, recursive=recursive, timeout=settings.timeout)
+    added = update_manifests(paths, settings, recursive=recursive)
     for line in added or ["Every tracked image declares its newest upstream build."]:
         echo(line)
     return EXIT_CHANGES if detailed_exitcode and added else EXIT_OK
@@ -78,6 +77,7 @@ def export(clouds: tuple[str, ...], request: ExportRequest, settings: RunSetting
     """Write a manifest that adopts the project's existing images: start a catalog. With
     several --cloud, one folder of --out-dir per cloud."""
     from reconciler.export.run import run_export
+    from reconciler.runs import run_retrier
 
     chosen = list(dict.fromkeys(clouds)) or [os.environ.get("OS_CLOUD", "")]
     if not chosen[0]:
@@ -90,12 +90,13 @@ def export(clouds: tuple[str, ...], request: ExportRequest, settings: RunSetting
             "--region)"
         )
     failed = False
+    retrier = run_retrier(settings)
     for cloud in chosen:
         each = request
         if len(chosen) > 1 and request.out_dir is not None:
             each = replace(request, out_dir=request.out_dir / cloud)
         try:
-            outcome = run_export(cloud, each, settings)
+            outcome = run_export(cloud, each, settings, retrier)
         except GlanceCatalogError as error:
             if len(chosen) == 1:
                 raise

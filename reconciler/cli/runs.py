@@ -18,10 +18,7 @@ from catalog.load import load_catalog
 from catalog.model import Catalog
 from catalog.secrets import redact_text
 from reconciler.cli.app import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, cli, echo
-from reconciler.core.targets import Target, TargetPlan, combined_exit, select_targets
-from reconciler.options import (
-    RunSettings,
-    TargetChoice,
+from reconciler.cli.options import (
     auto_approve_option,
     max_delete_option,
     paths_argument,
@@ -32,6 +29,8 @@ from reconciler.options import (
     run_options,
     target_options,
 )
+from reconciler.core.targets import Target, TargetPlan, combined_exit, select_targets
+from reconciler.settings import RunSettings, TargetChoice
 
 if TYPE_CHECKING:
     from reconciler.core.plan import Plan

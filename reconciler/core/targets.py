@@ -16,7 +16,7 @@ from catalog.model import Catalog
 
 if TYPE_CHECKING:
     from reconciler.core.plan import Plan
-    from reconciler.executor import ApplyReport
+    from reconciler.core.results import ApplyReport
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,8 @@ from catalog.secrets import redact_text
 from reconciler.export.manifest_text import family_files, manifest_text
 from reconciler.export.select import CATALOG_NAME, Export, ExportContext, default_catalog_name
 from reconciler.export.select import select_images as select
-from reconciler.options import ExportRequest, RunSettings
+from reconciler.retry import Retrier
+from reconciler.settings import ExportRequest, RunSettings
 
 
 @dataclass(frozen=True)
@@ -32,11 +33,14 @@ class ExportOutcome:
     summary: str
 
 
-def run_export(cloud: str, request: ExportRequest, settings: RunSettings) -> ExportOutcome:
+def run_export(
+    cloud: str, request: ExportRequest, settings: RunSettings, retrier: Retrier
+) -> ExportOutcome:
     """Read the project's images in ``cloud`` and write (or return) the manifests; nothing
-    is written when any file exists (without ``force``) or a manifest would not validate."""
+    is written when any file exists (without ``force``) or a manifest would not validate.
+    Requests spend the run's ``retrier``."""
     catalog = catalog_for(cloud, request.catalog)
-    exported = export_cloud(cloud, catalog, request.include, settings, request.region)
+    exported = export_cloud(cloud, catalog, request.include, settings, retrier, request.region)
     if request.include and len(exported.unmatched) == len(request.include):
         raise GlanceCatalogError(
             f"no image of project {exported.project_id} matches --include "
@@ -95,6 +99,7 @@ def export_cloud(
     catalog: str,
     include: Sequence[str],
     settings: RunSettings,
+    retrier: Retrier,
     region: str | None = None,
 ) -> Export:
     """The export of the project's images in ``cloud`` (every image it owns, the members of
@@ -103,7 +108,11 @@ def export_cloud(
     from reconciler.gateway import GlanceGateway
 
     gateway = GlanceGateway(
-        cloud, concurrency=settings.parallel, timeout=settings.timeout, region=region
+        cloud,
+        concurrency=settings.parallel,
+        timeout=settings.timeout,
+        retrier=retrier,
+        region=region,
     )
     with contextlib.closing(gateway):
         snapshot = gateway.snapshot()

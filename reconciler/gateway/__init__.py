@@ -31,8 +31,8 @@ from reconciler.gateway import images, pull, transfer
 from reconciler.gateway import stores as multistore
 from reconciler.gateway.imports import IMPORT_TIMEOUT_SECONDS, show
 from reconciler.gateway.projects import lookup_projects
-from reconciler.gateway.retry import Retrier
 from reconciler.gateway.session import DEFAULT_TIMEOUT, JSON_PATCH, CloudSession, glance_message
+from reconciler.retry import Retrier
 from reconciler.sources.stream import ByteProgress, probe_source
 
 # Base keys a recreated image takes over from the one it replaces.

@@ -1,8 +1,6 @@
 """Opening a cloud: the clouds.yaml entry (checked in cloudconfig.py), authentication, the
-project scope and the Glance endpoint, each failure a one-line CloudError that says what to do.
-
-``describe_failure`` is the one mapping from a request's exception to a sentence; Keystone
-errors use it here, and Glance errors may use it too (see its docstring).
+project scope and the Glance endpoint, each failure a one-line CloudError that says what to do
+(Keystone's failures described by request_failures.py).
 """
 
 from __future__ import annotations
@@ -24,7 +22,6 @@ import openstack.exceptions
 import requests
 
 from reconciler.errors import CloudError
-from reconciler.failures import causes, connection_reason, is_timeout
 from reconciler.gateway.cloudconfig import (
     ConfigFiles,
     ConfigSearch,
@@ -32,7 +29,15 @@ from reconciler.gateway.cloudconfig import (
     unknown_cloud,
 )
 from reconciler.gateway.features import glance_root
-from reconciler.gateway.retry import TRANSIENT_STATUS, RetryPolicy, parse_retry_after
+from reconciler.gateway.request_failures import (
+    answer_text,
+    connection_reason,
+    describe_failure,
+    is_timeout,
+    response_of,
+    status_of,
+)
+from reconciler.retry import API_TRANSIENT, RetryBudget, RetryPolicy, parse_retry_after
 
 __all__ = [
     "AUTH_RETRY",
@@ -40,7 +45,6 @@ __all__ = [
     "ConfigSearch",
     "OpenedCloud",
     "config_search",
-    "describe_failure",
     "load_cloud_region",
     "open_cloud",
 ]
@@ -72,91 +76,6 @@ class OpenedCloud:
     connection: Any
     project_id: str
     glance_endpoint: str
-
-
-# Describing failures
-
-
-def _status_of(error: BaseException) -> int | None:
-    """The HTTP status of an error that is an answer (keystoneauth's HttpError, openstacksdk's
-    HttpException, requests' HTTPError), else None. Only the error itself: an error raised
-    while handling an earlier answer keeps that answer in its context."""
-    status = getattr(error, "http_status", None) or getattr(error, "status_code", None)
-    if isinstance(status, int):
-        return status
-    response = _response_of(error)
-    return response.status_code if response is not None else None
-
-
-def _response_of(error: BaseException) -> requests.Response | None:
-    response = getattr(error, "response", None)
-    return response if isinstance(response, requests.Response) else None
-
-
-def _answer_text(response: requests.Response | None, fallback: str) -> str:
-    """The human part of an error answer: the JSON message, the text of an HTML page (without
-    its head and heading), or ``fallback``; at most 200 characters, on one line."""
-    if response is None:
-        return fallback
-    try:
-        body = response.json()
-    except ValueError:
-        text = re.sub(r"(?s)<head>.*?</head>|<h1>.*?</h1>|<[^>]+>", " ", response.text or "")
-        text = " ".join(text.split())
-        return text[:200] or str(response.reason or fallback)
-    if isinstance(body, dict):
-        for key in ("error", "message", "title", "errors"):
-            value = body.get(key)
-            if isinstance(value, list) and value and isinstance(value[0], dict):
-                value = value[0]
-            if isinstance(value, dict):
-                value = value.get("message") or value.get("title") or value.get("detail")
-            if isinstance(value, str) and value:
-                return " ".join(value.split())[:200]
-    return str(response.reason or fallback)
-
-
-def _content_type(response: requests.Response) -> str:
-    return response.headers.get("Content-Type", "no Content-Type").split(";")[0].strip()
-
-
-def describe_failure(error: BaseException, server: str, url: str, timeout: float) -> str:
-    """One line on why a request to ``server`` (a name a person knows: "Keystone", "Glance")
-    at ``url`` (the base URL the user configured, not the request's) failed, never a urllib3
-    dump and never a request body. ``timeout`` is the seconds the request was allowed.
-
-    The sentence names the server and URL and ends with the reason, so that it reads after a
-    prefix such as ``cloud 'x': `` or ``image 'y': ``:
-
-    - ``cannot reach S at URL: connection refused`` (also ``connection reset``, ``the
-      connection closed without an answer``, ``TLS error: ...``, ``cannot resolve host
-      name 'h'``, or the OS's reason in lower case);
-    - ``S at URL did not answer within N s``;
-    - ``S at URL answered HTTP 503: message`` for an error answer (an openstacksdk,
-      keystoneauth or requests exception that carries one);
-    - ``S at URL answered HTTP 200 with text/html, not JSON`` for an answer that is not an
-      OpenStack API's;
-    - otherwise ``S at URL failed: <exception type>`` (plus its message if that is short and
-      not a connection-pool dump).
-    """
-    response = _response_of(error)
-    if isinstance(error, keystoneauth1.exceptions.InvalidResponse) and response is not None:
-        return (
-            f"{server} at {url} answered HTTP {response.status_code} with "
-            f"{_content_type(response)}, not JSON"
-        )
-    status = _status_of(error)
-    if status is not None:
-        fallback = str(getattr(error, "message", "") or type(error).__name__)
-        return f"{server} at {url} answered HTTP {status}: {_answer_text(response, fallback)}"
-    if is_timeout(error):
-        return f"{server} at {url} did not answer within {timeout:g} s"
-    reason = connection_reason(list(causes(error)), error)
-    if reason is not None:
-        return f"cannot reach {server} at {url}: {reason}"
-    text = " ".join(str(error).split())
-    detail = f": {text}" if text and len(text) < 160 and "Pool(" not in text else ""
-    return f"{server} at {url} failed: {type(error).__name__}{detail}"
 
 
 # Reading the configuration
@@ -273,12 +192,12 @@ def _auth_attempts(error: BaseException) -> int:
     fault that passes (a refused or reset connection, 429 or 5xx), two for a timeout (each
     try costs a whole timeout), one for anything a retry cannot fix (401, 403, 404, bad
     configuration, TLS)."""
-    status = _status_of(error)
+    status = status_of(error)
     if status is not None:
-        return AUTH_RETRY.attempts if status in TRANSIENT_STATUS else 1
+        return AUTH_RETRY.attempts if status in API_TRANSIENT else 1
     if is_timeout(error):
         return AUTH_TIMEOUT_ATTEMPTS
-    reason = connection_reason(list(causes(error)), error)
+    reason = connection_reason(error)
     if reason in (
         "connection refused",
         "connection reset",
@@ -302,21 +221,21 @@ def _discover_first(connection: Any) -> None:
     try:
         plugin.get_discovery(session, plugin.auth_url, authenticated=False)
     except keystoneauth1.exceptions.HttpError as error:
-        if error.http_status in TRANSIENT_STATUS:
+        if error.http_status in API_TRANSIENT:
             raise
     except keystoneauth1.exceptions.DiscoveryFailure:
         pass
 
 
 def _auth_failure(cloud: str, error: BaseException, auth_url: str, timeout: float) -> str:
-    status = _status_of(error)
+    status = status_of(error)
     if status == 401:
         return (
             f"cloud '{cloud}': Keystone refused the credentials (HTTP 401): check "
             "username/password/project in clouds.yaml"
         )
     if status == 403:
-        message = _answer_text(_response_of(error), "Forbidden")
+        message = answer_text(response_of(error), "Forbidden")
         return (
             f"cloud '{cloud}': Keystone refused access (HTTP 403): {message}; check the user "
             "and project in clouds.yaml"
@@ -328,22 +247,27 @@ def _auth_failure(cloud: str, error: BaseException, auth_url: str, timeout: floa
             "clouds.yaml"
         )
     described = describe_failure(error, "Keystone", auth_url, timeout)
-    not_keystone = status is not None and status not in TRANSIENT_STATUS
+    not_keystone = status is not None and status not in API_TRANSIENT
     if not_keystone or isinstance(error, keystoneauth1.exceptions.InvalidResponse):
         return f"cloud '{cloud}': {described.rstrip('.')}; check auth_url in clouds.yaml"
     return f"cloud '{cloud}': {described}"
 
 
 def _retry_after(error: BaseException) -> float | None:
-    response = _response_of(error)
+    response = response_of(error)
     return parse_retry_after(response.headers.get("Retry-After")) if response else None
 
 
 def _authenticate(
-    cloud: str, connection: Any, timeout: float, sleep: Callable[[float], None] = time.sleep
+    cloud: str,
+    connection: Any,
+    timeout: float,
+    budget: RetryBudget | None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> str | None:
     """The project id of a fresh token (None when it is not project-scoped), tried again
-    under AUTH_RETRY on a fault that passes; the final failure is a CloudError."""
+    under AUTH_RETRY on a fault that passes while the run's ``budget`` (None: no bound
+    beyond AUTH_RETRY's) has retries left; the final failure is a CloudError."""
     auth = connection.config.config.get("auth") or {}
     auth_url = str(auth.get("auth_url") or "its auth_url")
     attempt = 1
@@ -353,7 +277,7 @@ def _authenticate(
             project_id: str | None = connection.current_project_id
             return project_id
         except CLIENT_ERRORS as error:
-            if attempt >= _auth_attempts(error):
+            if attempt >= _auth_attempts(error) or (budget is not None and not budget.take()):
                 raise CloudError(_auth_failure(cloud, error, auth_url, timeout)) from error
             delay = AUTH_RETRY.delay(attempt, _retry_after(error))
         except Exception as error:
@@ -368,9 +292,12 @@ def _authenticate(
         attempt += 1
 
 
-def open_cloud(cloud: str, *, timeout: float, region: str | None = None) -> OpenedCloud:
+def open_cloud(
+    cloud: str, *, timeout: float, region: str | None = None, budget: RetryBudget | None = None
+) -> OpenedCloud:
     """Authenticate with the clouds.yaml entry ``cloud``; every request of the connection,
     the authentication's included, gives up after ``timeout`` seconds without an answer.
+    Authentication's retries are taken from the run's ``budget``.
 
     Every failure is a one-line CloudError starting ``cloud 'NAME':`` that says what to fix:
     the configuration file (see load_cloud_region), Keystone not reachable or not answering
@@ -382,7 +309,7 @@ def open_cloud(cloud: str, *, timeout: float, region: str | None = None) -> Open
     except CLIENT_ERRORS as error:
         raise CloudError(f"cloud '{cloud}': {' '.join(str(error).split())}") from error
     try:
-        project_id = _authenticate(cloud, connection, timeout)
+        project_id = _authenticate(cloud, connection, timeout, budget)
         if not project_id:
             raise CloudError(f"cloud '{cloud}': the credentials are not scoped to a project")
         return OpenedCloud(connection, project_id, _glance_v2_endpoint(cloud, connection))

@@ -19,10 +19,10 @@ import requests
 
 from catalog.secrets import register_secret
 from reconciler.errors import CloudError
-from reconciler.failures import failure_reason
 from reconciler.gateway.clouds import CLIENT_ERRORS, open_cloud
 from reconciler.gateway.features import GlanceApi, parse_versions, version_document_url
-from reconciler.gateway.retry import TRANSIENT_STATUS, Retrier, parse_retry_after
+from reconciler.gateway.request_failures import failure_reason
+from reconciler.retry import API_TRANSIENT, Retrier, parse_retry_after
 
 JSON_PATCH = "application/openstack-images-v2.1-json-patch"
 # Seconds without an answer before a request to Glance or Keystone gives up (--timeout).
@@ -60,7 +60,9 @@ def _unanswered(reason: str) -> bool:
 class CloudSession:
     """An authenticated session to one cloud, scoped to one project. Every request to Glance
     gives up after ``timeout`` seconds without an answer; ``retrier`` is the run's retry
-    policy and budget (shared with the sessions of accept_with clouds)."""
+    policy and budget (shared with every session, source and checksum fetch of the run; None:
+    a budget of its own, for a session opened outside a run), authentication's retries
+    included."""
 
     def __init__(
         self,
@@ -74,7 +76,7 @@ class CloudSession:
         self.region = region
         self.timeout = timeout
         self.retrier = retrier or Retrier()
-        opened = open_cloud(cloud, timeout=timeout, region=region)
+        opened = open_cloud(cloud, timeout=timeout, region=region, budget=self.retrier.budget)
         self._connection = opened.connection
         auth = getattr(self._connection.config, "auth", None) or {}
         for key in SECRET_AUTH_KEYS:
@@ -147,7 +149,7 @@ class CloudSession:
         """The CloudError for an unexpected answer: transient for 5xx and 429."""
         return CloudError(
             f"{what}: Glance answered HTTP {response.status_code}: {glance_message(response)}",
-            transient=response.status_code in TRANSIENT_STATUS,
+            transient=response.status_code in API_TRANSIENT,
             retry_after=parse_retry_after(response.headers.get("Retry-After")),
         )
 
@@ -202,7 +204,7 @@ class CloudSession:
                     f"{what}: cannot ask Keystone: {failure_reason(error, self.timeout)}",
                     transient=True,
                 ) from error
-            if response.status_code in TRANSIENT_STATUS:
+            if response.status_code in API_TRANSIENT:
                 raise CloudError(
                     f"{what}: Keystone answered HTTP {response.status_code}: "
                     f"{glance_message(response)}",

@@ -29,8 +29,8 @@ from reconciler.gateway.imports import (
     run_import,
     show,
 )
-from reconciler.gateway.retry import TRANSIENT_STATUS
 from reconciler.gateway.session import JSON_PATCH, CloudSession, glance_message
+from reconciler.retry import API_TRANSIENT as TRANSIENT_STATUS
 from reconciler.sources.stream import (
     ByteProgress,
     VerifiedStream,

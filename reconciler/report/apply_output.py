@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import Callable
 
 from reconciler.core.plan import Plan
-from reconciler.executor import ApplyReport
+from reconciler.core.results import ApplyReport
 from reconciler.report.apply_text import render_failures, render_report
 from reconciler.report.console import ApplyConsole
 from reconciler.report.jsonlog import JsonLog, logged_errors

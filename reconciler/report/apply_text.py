@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reconciler.executor import ActionResult, ApplyReport, Outcome
+from reconciler.core.results import ActionResult, ApplyReport, Outcome
 from reconciler.report.blocks import Counts, apply_counts
 from reconciler.report.headlines import human_bytes
 from reconciler.report.style import Style, plain

@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from catalog.model import marker_tag
 from reconciler.core.actions import Action, ActionKind, FieldChange, Replacement
-from reconciler.executor import ApplyReport, Outcome
+from reconciler.core.results import ApplyReport, Outcome
 
 # Every property glance-catalog keeps for itself starts so (reconciler.core.observed's constants).
 BOOKKEEPING_PREFIX = "glance_catalog_"

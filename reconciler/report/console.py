@@ -25,7 +25,7 @@ from rich.progress import (
 from rich.text import Text
 
 from catalog.secrets import redact_text
-from reconciler.executor import ActionResult
+from reconciler.core.results import ActionResult
 from reconciler.report.apply_text import render_result
 from reconciler.report.headlines import human_bytes
 from reconciler.report.style import Style, plain

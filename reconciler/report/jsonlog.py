@@ -18,7 +18,7 @@ from typing import Any
 from catalog.errors import GlanceCatalogError
 from catalog.secrets import redact_text
 from reconciler.core.plan import Plan
-from reconciler.executor import ActionResult, ApplyReport, Outcome
+from reconciler.core.results import ActionResult, ApplyReport, Outcome
 from reconciler.report.blocks import Counts, apply_counts, plan_counts
 from reconciler.sources.stream import ByteProgress
 

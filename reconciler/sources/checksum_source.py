@@ -32,7 +32,7 @@ from reconciler.core.plan import Plan
 from reconciler.core.planner import resolved_checksums
 from reconciler.errors import SourceError
 from reconciler.failures import failure_reason, is_timeout
-from reconciler.gateway.retry import Retrier
+from reconciler.retry import Retrier
 from reconciler.sources.signatures import SignatureInvalid, verify_clearsigned, verify_detached
 from reconciler.sources.stream import CHUNK_SIZE, READ_TIMEOUT, http_get
 
@@ -88,11 +88,12 @@ def resolve_checksums(
     timeout: float = READ_TIMEOUT,
     parallel: int = 4,
     environ: Mapping[str, str] | None = None,
-    retrier: Retrier | None = None,
+    retrier: Retrier,
 ) -> Catalog:
     """``catalog`` with the checksum of every source that needs one from a checksum file
     filled in. Each URL is fetched once, up to ``parallel`` at a time, transient faults retried
-    under ``retrier``'s policy. Raises ChecksumsUnresolved with every problem found."""
+    under the run's ``retrier`` (its policy and budget). Raises ChecksumsUnresolved with every
+    problem found."""
     users: dict[_Origin, list[tuple[DesiredImage, str, ImageSource]]] = {}
     for image in catalog.images:
         for key, source in image.keyed_sources():
@@ -104,13 +105,12 @@ def resolve_checksums(
                 users.setdefault(origin, []).append((image, key, source))
     if not users:
         return catalog
-    retries = retrier or Retrier()
     wanted = {origin.checksum_url: _CHECKSUM_FILE for origin in users}
     wanted |= {o.signature_url: _SIGNATURE for o in users if o.signature_url is not None}
     urls = sorted(wanted)
 
     def fetch(url: str) -> bytes | _Unusable:
-        return fetch_bounded(url, *wanted[url], timeout, environ, retries)
+        return fetch_bounded(url, *wanted[url], timeout, environ, retrier=retrier)
 
     with ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="sums") as pool:
         fetched = dict(zip(urls, pool.map(fetch, urls), strict=True))
@@ -273,7 +273,7 @@ def fetch_checksum_file(
     *,
     timeout: float = READ_TIMEOUT,
     environ: Mapping[str, str] | None = None,
-    retrier: Retrier | None = None,
+    retrier: Retrier,
 ) -> ChecksumFile:
     """One checksum file, fetched (faults retried) and verified like a source's; raises
     ChecksumsUnresolved with the reason."""
@@ -281,7 +281,9 @@ def fetch_checksum_file(
     wanted = {checksum_url: _CHECKSUM_FILE}
     if signature_url is not None:
         wanted[signature_url] = _SIGNATURE
-    fetched = {url: fetch_bounded(url, *wanted[url], timeout, environ, retrier) for url in wanted}
+    fetched = {
+        url: fetch_bounded(url, *wanted[url], timeout, environ, retrier=retrier) for url in wanted
+    }
     try:
         return _checksum_file(origin, fetched)
     except _Unusable as error:
@@ -294,11 +296,13 @@ def fetch_bounded(
     limit: int,
     timeout: float = READ_TIMEOUT,
     environ: Mapping[str, str] | None = None,
-    retrier: Retrier | None = None,
+    *,
+    retrier: Retrier,
 ) -> bytes | _Unusable:
-    """The body at ``url`` (at most ``limit`` bytes), or why it cannot be had."""
+    """The body at ``url`` (at most ``limit`` bytes), or why it cannot be had; transient
+    faults retried under the run's ``retrier``."""
     try:
-        return (retrier or Retrier()).run(lambda: _download(url, noun, limit, timeout, environ))
+        return retrier.run(lambda: _download(url, noun, limit, timeout, environ))
     except _Unusable as error:
         return error
     except SourceError as error:

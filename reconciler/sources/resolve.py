@@ -4,13 +4,18 @@ each tracked image added as a version, and every checksum read from its checksum
 from __future__ import annotations
 
 from catalog.model import Catalog
-from reconciler.options import RunSettings
+from reconciler.retry import Retrier
+from reconciler.settings import RunSettings
 from reconciler.sources.checksum_source import resolve_checksums
 from reconciler.sources.upstream import find_upstream, with_upstream
 
 
-def resolve_sources(catalog: Catalog, settings: RunSettings) -> Catalog:
-    """Raises ChecksumsUnresolved (one line per problem) when anything cannot be read."""
+def resolve_sources(catalog: Catalog, settings: RunSettings, retrier: Retrier) -> Catalog:
+    """Raises ChecksumsUnresolved (one line per problem) when anything cannot be read; every
+    fetch spends the run's ``retrier``."""
     if any(image.track is not None for image in catalog.images):
-        catalog = with_upstream(catalog, find_upstream(catalog, timeout=settings.timeout))
-    return resolve_checksums(catalog, timeout=settings.timeout, parallel=settings.parallel)
+        found = find_upstream(catalog, timeout=settings.timeout, retrier=retrier)
+        catalog = with_upstream(catalog, found)
+    return resolve_checksums(
+        catalog, timeout=settings.timeout, parallel=settings.parallel, retrier=retrier
+    )

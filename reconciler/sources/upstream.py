@@ -28,6 +28,7 @@ from catalog.track import (
     version_key,
     versions_in,
 )
+from reconciler.retry import Retrier
 from reconciler.sources.checksum_source import (
     ChecksumsUnresolved,
     fetch_bounded,
@@ -67,6 +68,7 @@ def newest_build(
     *,
     timeout: float = READ_TIMEOUT,
     environ: Mapping[str, str] | None = None,
+    retrier: Retrier,
 ) -> UpstreamVersion:
     """The newest build the track lists; raises ChecksumsUnresolved when none can be read."""
     where = f"{image.position}: image '{image.name}': track"
@@ -74,7 +76,9 @@ def newest_build(
     label: str | None = None
     if segment is not None:
         assert track.index_url is not None
-        page = fetch_bounded(track.index_url, "release index", MAX_INDEX, timeout, environ)
+        page = fetch_bounded(
+            track.index_url, "release index", MAX_INDEX, timeout, environ, retrier=retrier
+        )
         if not isinstance(page, bytes):
             raise ChecksumsUnresolved(f"{where}: {page.reason}")
         label = newest(versions_in(index_entries(page.decode("utf-8", "replace")), segment))
@@ -85,7 +89,12 @@ def newest_build(
     checksum_url, signature_url = _checksum_urls(track, label)
     try:
         sums = fetch_checksum_file(
-            checksum_url, signature_url, track.signing_key, timeout=timeout, environ=environ
+            checksum_url,
+            signature_url,
+            track.signing_key,
+            timeout=timeout,
+            environ=environ,
+            retrier=retrier,
         )
         if label is None:
             label = newest(versions_in(sums.names(), track.file))
@@ -104,17 +113,24 @@ def newest_build(
 
 
 def find_upstream(
-    catalog: Catalog, *, timeout: float = READ_TIMEOUT, environ: Mapping[str, str] | None = None
+    catalog: Catalog,
+    *,
+    timeout: float = READ_TIMEOUT,
+    environ: Mapping[str, str] | None = None,
+    retrier: Retrier,
 ) -> tuple[UpstreamVersion, ...]:
     """For every tracked image, its newest upstream build when that is newer than its newest
-    declared version (by version order). Raises ChecksumsUnresolved with every problem."""
+    declared version (by version order), every fetch under the run's ``retrier``. Raises
+    ChecksumsUnresolved with every problem."""
     found: list[UpstreamVersion] = []
     problems: list[str] = []
     for image in catalog.images:
         if image.track is None:
             continue
         try:
-            upstream = newest_build(image, image.track, timeout=timeout, environ=environ)
+            upstream = newest_build(
+                image, image.track, timeout=timeout, environ=environ, retrier=retrier
+            )
         except ChecksumsUnresolved as error:
             problems += error.lines
             continue

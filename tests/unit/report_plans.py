@@ -8,7 +8,7 @@ from catalog.model import Checksum, ImageState, MemberSpec, Visibility
 from reconciler.core.actions import Action
 from reconciler.core.plan import Conflict, Plan
 from reconciler.core.planner import make_plan
-from reconciler.executor import ActionResult, ApplyReport, Outcome
+from reconciler.core.results import ActionResult, ApplyReport, Outcome
 from tests.unit.builders import catalog, desired, observed_like, snapshot
 
 NEW = Checksum.parse("sha256:" + "ab" * 32)

@@ -19,7 +19,7 @@ import pytest
 from catalog.model import Catalog, Checksum, DesiredImage, HashAlgorithm, ImageSource, ImageState
 from catalog.secrets import register_secret
 from reconciler.core.planner import make_plan
-from reconciler.gateway.retry import Retrier, RetryPolicy
+from reconciler.retry import Retrier, RetryPolicy
 from reconciler.sources.checksum_source import (
     ChecksumsUnresolved,
     resolve_checksums,

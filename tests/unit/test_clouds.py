@@ -1,6 +1,6 @@
-"""reconciler.gateway.clouds: the clouds.yaml files openstacksdk would read are checked (a
-broken one is an error naming it, never skipped for another), and failures to reach Keystone
-or Glance are described in one line, from real exceptions of real sockets."""
+"""reconciler.gateway.clouds and request_failures: the clouds.yaml files openstacksdk would read
+are checked (a broken one is an error naming it, never skipped for another), and failures to
+reach Keystone or Glance are described in one line, from real exceptions of real sockets."""
 
 from __future__ import annotations
 
@@ -23,10 +23,11 @@ from reconciler.errors import CloudError
 from reconciler.gateway.clouds import (
     ConfigSearch,
     config_search,
-    describe_failure,
     load_cloud_region,
     open_cloud,
 )
+from reconciler.gateway.request_failures import describe_failure
+from reconciler.retry import RetryBudget
 
 VALID = """\
 clouds:
@@ -570,6 +571,20 @@ def test_a_keystone_that_keeps_failing_gets_four_tries(
             "restarting"
         )
         assert len(keystone.seen) == 4
+
+
+def test_authentication_retries_are_taken_from_the_runs_budget(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    budget = RetryBudget(1)
+    with Keystone(["503"] * 10) as keystone:
+        (tmp_path / "clouds.yaml").write_text(valid(auth_url=f"{keystone.url}/v3"))
+        monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(tmp_path / "clouds.yaml"))
+        with pytest.raises(CloudError):
+            open_cloud("local", timeout=5.0, budget=budget)
+        # One retry, the budget's last, instead of AUTH_RETRY's three.
+        assert len(keystone.seen) == 2
+    assert budget.spent == 1 and not budget.take()
 
 
 def test_refused_credentials_are_not_tried_again_and_the_password_is_not_shown(

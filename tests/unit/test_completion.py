@@ -14,7 +14,7 @@ import pytest
 from click.shell_completion import BashComplete
 
 from reconciler.cli import cli
-from reconciler.options import complete_cloud_names
+from reconciler.cli.options import complete_cloud_names
 
 CLOUDS = """\
 clouds:

@@ -16,8 +16,9 @@ from catalog.model import ImageSource, ImageState, MemberSpec, Visibility
 from reconciler.core.actions import FieldChange
 from reconciler.core.plan import Conflict
 from reconciler.core.planner import make_plan
+from reconciler.core.results import Outcome
 from reconciler.errors import CloudError
-from reconciler.executor import Outcome, apply_plan
+from reconciler.executor import apply_plan
 from tests.unit.builders import catalog, desired, observed_like, snapshot
 
 

@@ -20,8 +20,9 @@ from reconciler.core.actions import ActionKind, FieldChange
 from reconciler.core.observed import SOURCE_PROPERTY, VERSION_OF_PROPERTY
 from reconciler.core.plan import Plan
 from reconciler.core.planner import make_plan
+from reconciler.core.results import Outcome
 from reconciler.errors import CloudError
-from reconciler.executor import Outcome, apply_plan
+from reconciler.executor import apply_plan
 from reconciler.gateway import pull
 from reconciler.preflight import preflight
 from reconciler.report.text import render_plan

@@ -9,8 +9,9 @@ import pytest
 
 from reconciler.core.actions import ActionKind, FieldChange, Replacement
 from reconciler.core.planner import make_plan
+from reconciler.core.results import Outcome
 from reconciler.errors import DataRefused, ImportTimedOut
-from reconciler.executor import Outcome, apply_plan
+from reconciler.executor import apply_plan
 from tests.unit.builders import catalog, desired, observed_like, snapshot
 from tests.unit.test_executor import RecordingWriter
 

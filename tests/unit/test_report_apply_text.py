@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from reconciler.core.actions import Action, ActionKind
-from reconciler.executor import ActionResult, Outcome
+from reconciler.core.results import ActionResult, Outcome
 from reconciler.report.apply_text import render_failures, render_report, render_result
 from reconciler.report.headlines import human_bytes
 from tests.unit.report_plans import mixed_plan, results

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from catalog.errors import GlanceCatalogError
-from reconciler.executor import ApplyReport
+from reconciler.core.results import ApplyReport
 from reconciler.report.apply_output import ApplyOutput
 from reconciler.report.console import ApplyConsole
 from reconciler.report.jsonlog import JsonLog

@@ -1,11 +1,18 @@
-"""reconciler.gateway.retry: what is tried again, how often, how long apart, and the run's bound."""
+"""reconciler.retry: what is tried again, how often, how long apart, and the run's bound."""
 
 from __future__ import annotations
 
 import pytest
 
 from reconciler.errors import CloudError, SourceError
-from reconciler.gateway.retry import Retrier, RetryPolicy, parse_retry_after
+from reconciler.retry import (
+    API_TRANSIENT,
+    SOURCE_TRANSIENT,
+    UPLOAD_TRANSIENT,
+    Retrier,
+    RetryPolicy,
+    parse_retry_after,
+)
 
 
 class Flaky:
@@ -91,3 +98,21 @@ def test_before_retry_may_stop_the_retries() -> None:
 )
 def test_retry_after_header(header: str | None, seconds: float | None) -> None:
     assert parse_retry_after(header) == seconds
+
+
+def test_one_table_says_which_statuses_are_transient_for_each_kind_of_answer() -> None:
+    # Glance's and Keystone's API: 429 and the 5xx that mean "not now".
+    assert [s for s in (401, 404, 429, 500, 501, 502, 503, 504, 505) if s in API_TRANSIENT] == [
+        429,
+        500,
+        502,
+        503,
+        504,
+    ]
+    # An upload also after 401: the token expired mid-upload.
+    assert 401 in UPLOAD_TRANSIENT and 401 not in API_TRANSIENT
+    assert all(s in UPLOAD_TRANSIENT for s in (429, 500, 502, 503, 504))
+    assert 501 not in UPLOAD_TRANSIENT and 404 not in UPLOAD_TRANSIENT
+    # A web server serving a source: 429 and every status from 500 up.
+    assert all(s in SOURCE_TRANSIENT for s in (429, 500, 501, 505, 599, 600))
+    assert not any(s in SOURCE_TRANSIENT for s in (400, 401, 403, 404, 499))

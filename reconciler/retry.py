@@ -22,8 +22,30 @@ from reconciler.errors import TransferError
 
 T = TypeVar("T")
 
-# 429 is "slow down": as transient as a 503, and it usually says for how long.
-TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
+
+@dataclass(frozen=True)
+class TransientStatuses:
+    """The HTTP statuses after which one kind of request is worth another try: those in
+    ``statuses``, and with ``any_5xx`` every status from 500 up."""
+
+    statuses: frozenset[int]
+    any_5xx: bool = False
+
+    def __contains__(self, status: object) -> bool:
+        return status in self.statuses or (
+            self.any_5xx and isinstance(status, int) and status >= 500
+        )
+
+
+# The one table of transient statuses, by what answered. 429 is "slow down": as transient as
+# a 503, and it usually says for how long.
+# Glance's and Keystone's API (and Keystone's authentication).
+API_TRANSIENT = TransientStatuses(frozenset({429, 500, 502, 503, 504}))
+# Glance answering an upload: also 401, the token expired mid-upload; the next request logs in
+# again.
+UPLOAD_TRANSIENT = TransientStatuses(API_TRANSIENT.statuses | {401})
+# A web server serving an image, a checksum file or an index: any 5xx, whatever its meaning.
+SOURCE_TRANSIENT = TransientStatuses(frozenset({429}), any_5xx=True)
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,20 @@
-"""The command-line options plan, apply and drift share, and the run settings they make; the
-options of export."""
+"""The command-line options plan, apply and drift share, each group passed to its command as
+one of the run settings of reconciler/settings.py; the options of export."""
 
 from __future__ import annotations
 
 import functools
 import os
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import click
 from click.shell_completion import CompletionItem
+
+from catalog.errors import GlanceCatalogError
+from reconciler.settings import ExportRequest, RunSettings, TargetChoice
 
 paths_argument = click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 recursive_option = click.option(
@@ -46,15 +48,6 @@ cloud_option = click.option(
     "else $OS_CLOUD). With targets: only those going to NAME.",
     shell_complete=complete_cloud_names,
 )
-
-
-@dataclass(frozen=True)
-class TargetChoice:
-    """Which targets a run goes to (--cloud, --target) and how many are worked on at a time."""
-
-    clouds: tuple[str, ...] = ()
-    names: tuple[str, ...] = ()
-    parallel: int = 4
 
 
 def target_options(command: Callable[..., int]) -> Callable[..., int]:
@@ -95,21 +88,27 @@ def target_options(command: Callable[..., int]) -> Callable[..., int]:
     return wrapper
 
 
-@dataclass(frozen=True)
-class RunSettings:
-    """How a run against a cloud behaves: images worked on at a time, seconds to wait for an
-    answer from Glance, Keystone or a source, the longest wait for one import, and how long
-    an image may stay saving or importing before it is taken for stuck and made again."""
+# The retries a whole run may spend (RunSettings.retry_budget), lowered by a test runner that
+# must see the budget run out quickly; an environment variable, not an option: a user has no
+# reason to change it.
+RETRY_BUDGET_VARIABLE = "GLANCE_CATALOG_RETRY_BUDGET"
 
-    parallel: int = 4
-    timeout: float = 60.0
-    import_timeout: float = 600.0
-    stuck_after: float = 3600.0
+
+def retry_budget(environ: Mapping[str, str]) -> int:
+    """The run's retry budget: RETRY_BUDGET_VARIABLE when set, else the default."""
+    value = environ.get(RETRY_BUDGET_VARIABLE, "")
+    if not value:
+        return RunSettings.retry_budget
+    if not value.strip().isdigit():
+        raise GlanceCatalogError(
+            f"{RETRY_BUDGET_VARIABLE} must be a whole number of retries (0 or more), not {value!r}"
+        )
+    return int(value)
 
 
 def run_options(command: Callable[..., int]) -> Callable[..., int]:
     """Adds --parallel, --timeout, --import-timeout and --stuck-after, passed as one
-    ``settings: RunSettings`` argument."""
+    ``settings: RunSettings`` argument (with the retry budget of RETRY_BUDGET_VARIABLE)."""
 
     @functools.wraps(command)
     def wrapper(
@@ -120,7 +119,9 @@ def run_options(command: Callable[..., int]) -> Callable[..., int]:
         stuck_after: float,
         **kwargs: Any,
     ) -> int:
-        settings = RunSettings(parallel, timeout, import_timeout, stuck_after)
+        settings = RunSettings(
+            parallel, timeout, import_timeout, stuck_after, retry_budget(os.environ)
+        )
         return command(*args, settings=settings, **kwargs)
 
     options = [
@@ -183,21 +184,6 @@ prune_option = click.option(
     is_flag=True,
     help="Delete managed images that are no longer in the manifests (as prune: true does).",
 )
-
-
-@dataclass(frozen=True)
-class ExportRequest:
-    """What export writes: the images of ``region`` (None: the cloud's own) whose names match
-    one of the fnmatch ``include`` patterns (all when empty), as catalog ``catalog`` (None:
-    named after the cloud), to the file ``out``, one file per family in ``out_dir``, or (both
-    None; never both set) to standard output; ``force`` overwrites files that exist."""
-
-    region: str | None = None
-    catalog: str | None = None
-    include: tuple[str, ...] = ()
-    out: Path | None = None
-    out_dir: Path | None = None
-    force: bool = False
 
 
 def export_options(command: Callable[..., int]) -> Callable[..., int]:
