@@ -33,8 +33,9 @@ from reconciler.core.planner import resolved_checksums
 from reconciler.errors import SourceError
 from reconciler.failures import failure_reason, is_timeout
 from reconciler.gateway.retry import Retrier
+from reconciler.sources.http_reader import http_get
+from reconciler.sources.reading import CHUNK_SIZE, READ_TIMEOUT
 from reconciler.sources.signatures import SignatureInvalid, verify_clearsigned, verify_detached
-from reconciler.sources.stream import CHUNK_SIZE, READ_TIMEOUT, http_get
 
 # A checksum file of a whole mirror is a few MB; a larger answer is something else (the image
 # itself, say) and is not read to its end.
