@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import IO
 
@@ -26,6 +26,11 @@ class FileReader:
     def probe(self, source: ImageSource, image: str, timeout: float) -> None:
         with _opened(_path(source), image):
             return
+
+    def document(
+        self, url: str, location: str, timeout: float
+    ) -> AbstractContextManager[Iterator[bytes]]:
+        raise SourceError(f"{location}: a file source is a path, not a URL to read")
 
 
 def _path(source: ImageSource) -> Path:

@@ -13,7 +13,7 @@ import urllib3
 from catalog.errors import GlanceCatalogError
 from catalog.model import ImageSource
 from reconciler.errors import SourceError
-from reconciler.failures import failure_reason
+from reconciler.failures import failure_reason, is_timeout
 from reconciler.sources.reading import CHUNK_SIZE, SourceBytes
 
 CONNECT_TIMEOUT = 10.0
@@ -37,6 +37,24 @@ class HttpReader:
         signed for GET only)."""
         response = _get(source, image, timeout, headers={"Range": "bytes=0-0"})
         response.close()
+
+    @contextmanager
+    def document(self, url: str, location: str, timeout: float) -> Iterator[Iterator[bytes]]:
+        response = http_get(url, location, timeout)
+        with response:
+            yield _document_chunks(response, location, timeout)
+
+
+def _document_chunks(response: requests.Response, location: str, timeout: float) -> Iterator[bytes]:
+    try:
+        # Content-Encoding undone: a signature is of the file, not of its transfer.
+        yield from response.iter_content(CHUNK_SIZE)
+    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as error:
+        # A stall is not tried again (as for image sources): each try would cost a timeout.
+        raise SourceError(
+            f"reading {location} failed: {failure_reason(error, timeout)}",
+            transient=not is_timeout(error),
+        ) from error
 
 
 def _url_chunks(

@@ -5,7 +5,7 @@ catalog's table)."""
 from __future__ import annotations
 
 from catalog.model import ImageSource
-from catalog.schemes import source_scheme
+from catalog.schemes import source_scheme, url_scheme
 from reconciler.errors import SourceError
 from reconciler.sources.file_reader import FileReader
 from reconciler.sources.http_reader import HttpReader
@@ -25,4 +25,13 @@ def reader_for(source: ImageSource, image: str) -> SourceReader:
     reader = READER_BY_SCHEME.get(scheme)
     if reader is None:
         raise SourceError(f"image '{image}': no reader for {scheme}: sources ({source.location})")
+    return reader
+
+
+def document_reader(url: str, location: str) -> SourceReader:
+    """The reader of the scheme of ``url`` (a checksum file's, a signature's, an index's); a
+    scheme without one is a SourceError naming ``location``."""
+    reader = READER_BY_SCHEME.get(url_scheme(url))
+    if reader is None:
+        raise SourceError(f"cannot fetch {location}: no reader for {url_scheme(url)}: URLs")
     return reader

@@ -36,3 +36,11 @@ class SourceReader(Protocol):
     def probe(self, source: ImageSource, image: str, timeout: float) -> None:
         """Check that the source can be read, without reading it."""
         ...
+
+    def document(
+        self, url: str, location: str, timeout: float
+    ) -> AbstractContextManager[Iterator[bytes]]:
+        """The bytes of the document (a checksum file, a signature, a release index) at
+        ``url`` (expanded), any transfer encoding undone; SourceErrors name ``location``. A
+        scheme written as a path (SourceScheme.url false) is never asked."""
+        ...

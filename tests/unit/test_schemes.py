@@ -23,7 +23,7 @@ from catalog.secrets import redact_text
 from reconciler.errors import SourceError
 from reconciler.sources.file_reader import FileReader
 from reconciler.sources.http_reader import HttpReader
-from reconciler.sources.readers import READER_BY_SCHEME, reader_for
+from reconciler.sources.readers import READER_BY_SCHEME, document_reader, reader_for
 
 
 def test_every_scheme_of_the_table_has_a_reader_and_every_reader_a_scheme() -> None:
@@ -64,3 +64,9 @@ def test_a_source_is_read_by_the_reader_of_its_scheme(tmp_path: Path) -> None:
         )
     with pytest.raises(SourceError, match="image 'img': no reader for ftp: sources"):
         reader_for(ImageSource(url="ftp://h/x", file=None, checksum=None), "img")
+
+
+def test_a_document_is_read_by_the_reader_of_its_urls_scheme() -> None:
+    assert isinstance(document_reader("HTTPS://h/SHA256SUMS", "checksum file"), HttpReader)
+    with pytest.raises(SourceError, match="cannot fetch checksum file: no reader for ftp: URLs"):
+        document_reader("ftp://h/SHA256SUMS", "checksum file")
