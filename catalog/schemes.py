@@ -60,7 +60,7 @@ def schemes_pattern(names: tuple[str, ...]) -> str:
 # What the schema requires of a URL field: it starts with a URL scheme of the table.
 URL_PATTERN = f"^{schemes_pattern(URL_SCHEMES)}://"
 # What the URL fields' pattern error says.
-URL_SCHEME_RULE = f"the URL scheme must be {' or '.join(URL_SCHEMES)}"
+URL_SCHEME_RULE = f"the URL scheme must be {', '.join(URL_SCHEMES[:-1])} or {URL_SCHEMES[-1]}"
 
 
 def url_scheme(url: str) -> str:
