@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from catalog.diagnostics import Diagnostic
 from catalog.locate import diagnostic_at
 from catalog.schema import is_valid, validator
+from catalog.schemes import URL_SCHEME_RULE
 from catalog.secrets import redact_url
 from catalog.yamldoc import JsonPath, ParsedDocument
 
@@ -20,9 +21,9 @@ _PATTERN_MESSAGES: dict[str, tuple[str, str | None]] = {
         "must be 1 to 40 lower-case letters, digits or dashes, starting with a letter or digit",
         None,
     ),
-    "url": ("the URL scheme must be http or https", None),
-    "checksum_url": ("the URL scheme must be http or https", None),
-    "checksum_signature_url": ("the URL scheme must be http or https", None),
+    "url": (URL_SCHEME_RULE, None),
+    "checksum_url": (URL_SCHEME_RULE, None),
+    "checksum_signature_url": (URL_SCHEME_RULE, None),
 }
 # Fields whose value may be a URL with credentials in it.
 _URL_FIELDS = frozenset({"url", "checksum_url", "checksum_signature_url"})

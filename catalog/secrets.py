@@ -28,6 +28,7 @@ from collections.abc import Iterator, Mapping
 from urllib.parse import quote, unquote
 
 from catalog.errors import GlanceCatalogError
+from catalog.schemes import QUOTED_SCHEMES, URL_SCHEMES, schemes_pattern
 
 REDACTED = "***"
 # Shorter values are not registered: replacing every "1" or "ab" in all output would wreck
@@ -135,7 +136,7 @@ def expand_env(text: str, environ: Mapping[str, str]) -> str:
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 # URLs in free text whose userinfo and query are hidden; a URL ends at whitespace, a quote or
 # an angle bracket, and punctuation that ends a sentence or a parenthesis is not part of it.
-_TEXT_URL = re.compile(r"\b(?:[Hh][Tt][Tt][Pp][Ss]?|[Ff][Tt][Pp]|[Ff][Ii][Ll][Ee])://[^\s'\"<>`]+")
+_TEXT_URL = re.compile(rf"\b{schemes_pattern((*URL_SCHEMES, *QUOTED_SCHEMES))}://[^\s'\"<>`]+")
 _TRAILING = re.compile(r"[.,;:!?)\]]+$")
 # urllib3 names the request target without scheme and host: "... with url: /path?token=abc".
 _PATH_URL = re.compile(r"(?<=url: )/[^\s'\"<>`]*")

@@ -16,7 +16,9 @@ from reconciler.core.actions import Action, ActionKind, FieldChange
 from reconciler.core.plan import Plan
 from reconciler.core.results import ActionResult, ApplyReport, Outcome
 from reconciler.errors import DataRefused, ImportTimedOut
-from reconciler.sources.stream import ByteProgress
+from reconciler.image_data import ByteProgress, ImageData
+from reconciler.sources.reading import READ_TIMEOUT
+from reconciler.sources.stream import SourceData
 
 DEFAULT_MAX_DELETE = 5
 # Makes the ByteProgress of one upload, given the image name.
@@ -26,20 +28,16 @@ ProgressFactory = Callable[[str], ByteProgress | None]
 class ImageWriter(Protocol):
     """The write side of the gateway: one method per action kind (IMPORT: web_download, or
     glance_download for a source in another region, which finds the image there by the
-    catalog's ``marker``). ``store`` is the Glance store new data goes to (None: Glance's
-    default)."""
+    catalog's ``marker``). The data an upload sends and a web-download has Glance fetch is an
+    ImageData the executor makes from the source. ``store`` is the Glance store new data goes
+    to (None: Glance's default)."""
 
     def reserve(self, changes: Iterable[FieldChange]) -> str: ...
     def upload(
-        self,
-        image_id: str,
-        image: str,
-        source: ImageSource,
-        progress: ByteProgress | None = None,
-        store: str | None = None,
+        self, image_id: str, image: str, data: ImageData, store: str | None = None
     ) -> int: ...
     def web_download(
-        self, image_id: str, image: str, source: ImageSource, store: str | None = None
+        self, image_id: str, image: str, data: ImageData, store: str | None = None
     ) -> None: ...
     def glance_download(
         self, image_id: str, image: str, source: ImageSource, marker: str, store: str | None = None
@@ -84,10 +82,12 @@ def check_applicable(plan: Plan, max_delete: int) -> None:
 class ImagePipeline:
     """One image's steps in plan order, with the id its reserve produced, the ids of images
     that were made again (old id -> new id), and whether a step failed (which skips the rest
-    of this image's steps, and only these). ``marker`` is the plan's catalog marker."""
+    of this image's steps, and only these). ``marker`` is the plan's catalog marker; sources
+    are read with ``read_timeout`` (--timeout)."""
 
-    def __init__(self, marker: str) -> None:
+    def __init__(self, marker: str, read_timeout: float = READ_TIMEOUT) -> None:
         self.marker = marker
+        self.read_timeout = read_timeout
         self.actions: list[tuple[int, Action]] = []
         self.created: dict[str | None, str] = {}
         self.remade: dict[str, str] = {}
@@ -140,7 +140,9 @@ class ImagePipeline:
                 if action.kind in (ActionKind.UPLOAD, ActionKind.IMPORT):
                     detail, image_id, size = self._data(action, image_id, writer, progress)
                 else:
-                    detail, image_id, size = _run(action, image_id, writer, progress, self.marker)
+                    detail, image_id, size = _run(
+                        action, image_id, writer, progress, self.marker, self.read_timeout
+                    )
             except GlanceCatalogError as error:
                 self.failure = " ".join(error.lines)
                 outcome, detail = Outcome.FAILED, self.failure
@@ -161,7 +163,7 @@ class ImagePipeline:
         """A data step; when Glance cannot take data into the image and the plan allows it,
         the image is made again (once) and the data sent to the new one."""
         try:
-            return _run(action, image_id, writer, progress, self.marker)
+            return _run(action, image_id, writer, progress, self.marker, self.read_timeout)
         except DataRefused as error:
             if image_id is None:
                 raise
@@ -173,7 +175,7 @@ class ImagePipeline:
                 ) from error
             new_id = writer.recreate(image_id, action.image)
             self.take_new_id(image_id, new_id)
-            detail, _, size = _run(action, new_id, writer, progress, self.marker)
+            detail, _, size = _run(action, new_id, writer, progress, self.marker, self.read_timeout)
             why = " ".join(error.lines)
             return _Done(f"{detail} after recreating the image as {new_id} ({why})", new_id, size)
         except ImportTimedOut as error:
@@ -194,15 +196,18 @@ def apply_plan(
     max_delete: int = DEFAULT_MAX_DELETE,
     parallel: int = 1,
     progress: ProgressFactory | None = None,
+    read_timeout: float = READ_TIMEOUT,
 ) -> ApplyReport:
     """Run every image's steps in plan order, up to ``parallel`` images at a time; deletes run
     only once every other step of every image has finished. ``on_result`` is called (from the
     worker threads, one call at a time) as each step ends; the report lists results in plan
-    order."""
+    order. Sources are read with ``read_timeout`` (--timeout)."""
     check_applicable(plan, max_delete)
     pipelines: dict[str, ImagePipeline] = {}
     for index, action in enumerate(plan.actions):
-        pipeline = pipelines.setdefault(action.image, ImagePipeline(marker_tag(plan.catalog)))
+        pipeline = pipelines.setdefault(
+            action.image, ImagePipeline(marker_tag(plan.catalog), read_timeout)
+        )
         pipeline.actions.append((index, action))
     results: dict[int, ActionResult] = {}
     lock = threading.Lock()
@@ -239,6 +244,7 @@ def _run(
     writer: ImageWriter,
     progress: ProgressFactory | None,
     marker: str,
+    read_timeout: float,
 ) -> _Done:
     if action.kind is ActionKind.RESERVE:
         new_id = writer.reserve(action.changes)
@@ -250,7 +256,8 @@ def _run(
         bar = progress(action.image) if progress is not None else None
         ok = False
         try:
-            size = writer.upload(image_id, action.image, action.source, bar, _store(action))
+            data = SourceData(action.source, action.image, bar, read_timeout)
+            size = writer.upload(image_id, action.image, data, _store(action))
             ok = True
         finally:
             if bar is not None:
@@ -261,7 +268,8 @@ def _run(
         if action.source.region is not None:
             writer.glance_download(image_id, action.image, action.source, marker, _store(action))
             return _Done(f"pulled by Glance from region {action.source.region}", image_id)
-        writer.web_download(image_id, action.image, action.source, _store(action))
+        data = SourceData(action.source, action.image, timeout=read_timeout)
+        writer.web_download(image_id, action.image, data, _store(action))
         return _Done("imported by Glance", image_id)
     if action.kind is ActionKind.COPY_TO_STORE:
         writer.copy_to_stores(image_id, action.image, action.stores)

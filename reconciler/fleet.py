@@ -203,6 +203,7 @@ def apply_fleet(
                 max_delete=max_delete,
                 parallel=settings.parallel,
                 progress=progress(target),
+                read_timeout=settings.timeout,
             )
             return TargetApply(target, plan, report)
         finally:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Protocol
 
@@ -17,15 +17,46 @@ from reconciler.core.actions import ActionKind
 from reconciler.core.plan import Conflict, Plan
 
 
-class PreflightChecks(Protocol):
-    """What preflight asks of the outside world; each answer is a problem or None."""
+class SourceChecks(Protocol):
+    """What preflight asks of the sources (sources.stream.SourceProbe): a problem or None."""
 
     def source_problem(self, source: ImageSource, image: str) -> str | None: ...
+
+
+class CloudChecks(Protocol):
+    """What preflight asks of the cloud (the gateway); each answer is a problem or None."""
+
     def origin_problem(
         self, source: ImageSource, image: str, marker: str, formats: tuple[str, str]
     ) -> str | None: ...
     def accept_cloud_problem(self, cloud: str, member: str) -> str | None: ...
     def copy_problem(self) -> str | None: ...
+
+
+class PreflightChecks(SourceChecks, CloudChecks, Protocol):
+    """What preflight asks of the outside world."""
+
+
+@dataclass(frozen=True)
+class RunChecks:
+    """The PreflightChecks of a run: the sources answer for themselves, the cloud for itself."""
+
+    sources: SourceChecks
+    cloud: CloudChecks
+
+    def source_problem(self, source: ImageSource, image: str) -> str | None:
+        return self.sources.source_problem(source, image)
+
+    def origin_problem(
+        self, source: ImageSource, image: str, marker: str, formats: tuple[str, str]
+    ) -> str | None:
+        return self.cloud.origin_problem(source, image, marker, formats)
+
+    def accept_cloud_problem(self, cloud: str, member: str) -> str | None:
+        return self.cloud.accept_cloud_problem(cloud, member)
+
+    def copy_problem(self) -> str | None:
+        return self.cloud.copy_problem()
 
 
 def _no_problem() -> str | None:

@@ -69,8 +69,9 @@ def plan_target(
     images glance-download takes from ``fed_regions``, which the run applies first, are
     looked for at apply); the caller closes the gateway."""
     from reconciler.core.planner import make_plan
-    from reconciler.preflight import preflight
+    from reconciler.preflight import RunChecks, preflight
     from reconciler.sources.resolve import resolve_sources
+    from reconciler.sources.stream import SourceProbe
 
     catalog = resolve_sources(catalog, settings, retrier)
     gateway = open_gateway(target, settings, retrier)
@@ -78,7 +79,8 @@ def plan_target(
         planned = make_plan(
             catalog, observe(catalog, gateway), prune=prune, stuck_after=settings.stuck_after
         )
-        return preflight(planned, catalog, gateway, settings.parallel, fed_regions), gateway
+        checks = RunChecks(SourceProbe(gateway.retrier.run, settings.timeout), gateway)
+        return preflight(planned, catalog, checks, settings.parallel, fed_regions), gateway
     except BaseException:
         gateway.close()
         raise
@@ -109,9 +111,10 @@ def check_saved_plan(
     the cloud as it is now, with the manifests' sources in its actions; a plan made from
     anything else is stale and refused. The caller closes the gateway."""
     from reconciler.core.planner import observed_fingerprint
-    from reconciler.preflight import preflight
+    from reconciler.preflight import RunChecks, preflight
     from reconciler.sources.checksum_source import stale_checksums
     from reconciler.sources.resolve import resolve_sources
+    from reconciler.sources.stream import SourceProbe
 
     catalog = resolve_sources(catalog, settings, retrier)
     if stale := [f"{where}: plan is stale: {why}" for why in stale_checksums(saved, catalog)]:
@@ -131,8 +134,9 @@ def check_saved_plan(
             else action
             for action in saved.actions
         )
+        checks = RunChecks(SourceProbe(gateway.retrier.run, settings.timeout), gateway)
         checked = preflight(
-            replace(saved, actions=actions), catalog, gateway, settings.parallel, fed_regions
+            replace(saved, actions=actions), catalog, checks, settings.parallel, fed_regions
         )
         return checked, gateway
     except BaseException:

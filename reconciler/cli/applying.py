@@ -103,6 +103,7 @@ def apply_one(
             max_delete=max_delete,
             parallel=settings.parallel,
             progress=console.upload_progress,
+            read_timeout=settings.timeout,
         )
     output.outcome(outcome)
     return EXIT_OK if outcome.ok else EXIT_ERROR

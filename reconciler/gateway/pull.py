@@ -26,7 +26,7 @@ from reconciler.core.observed import (
 from reconciler.errors import CloudError
 from reconciler.gateway.imports import enabled_methods, run_import, show
 from reconciler.gateway.session import CloudSession
-from reconciler.gateway.transfer import WebDownload, reject_data, stored_digest, verify_imported
+from reconciler.gateway.transfer import QueuedImport, reject_data, stored_digest, verify_imported
 
 METHOD = "glance-download"
 # Which of the other region's endpoints Glance pulls from (Glance's own default).
@@ -194,7 +194,7 @@ def _custom(key: str) -> bool:
     ) and key != SOURCE_PROPERTY
 
 
-class GlanceDownload(WebDownload):
+class GlanceDownload(QueuedImport):
     """A glance-download: like a web-download (queued until Glance has the data, importing
     meanwhile, back to queued when it fails), from the image ``origin_id`` in the source's
     region."""
@@ -209,8 +209,9 @@ class GlanceDownload(WebDownload):
         origin_id: str,
         store: str | None,
     ) -> None:
+        self._source = source
         self._origin_id = origin_id
-        super().__init__(session, image_id, image, timeout, source, store)
+        super().__init__(session, image_id, image, timeout, store)
 
     @property
     def what(self) -> str:
@@ -225,9 +226,7 @@ class GlanceDownload(WebDownload):
                 "glance_service_interface": SERVICE_INTERFACE,
             }
         }
-        if self._store is not None:
-            body["stores"] = [self._store]
-        return body
+        return self.into_store(body)
 
     def failed(self, stored: dict[str, Any], reason: str) -> CloudError:
         return CloudError(

@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 
 import urllib3
 
-from catalog.model import Checksum, ImageSource
+from catalog.model import Checksum
 from reconciler.core.observed import SOURCE_PROPERTY
 from reconciler.errors import CloudError, DataRefused, SourceError
 from reconciler.gateway.clouds import CLIENT_ERRORS
@@ -30,14 +30,8 @@ from reconciler.gateway.imports import (
     show,
 )
 from reconciler.gateway.session import JSON_PATCH, CloudSession, glance_message
-from reconciler.retry import API_TRANSIENT as TRANSIENT_STATUS
-from reconciler.sources.stream import (
-    ByteProgress,
-    VerifiedStream,
-    fetch_url,
-    open_source,
-    probe_source,
-)
+from reconciler.image_data import ImageData, ImageStream
+from reconciler.retry import UPLOAD_TRANSIENT
 
 # After a dropped upload Glance may still say "saving" for a moment before it resets to queued.
 SETTLE_SECONDS = 10.0
@@ -49,29 +43,28 @@ def upload(
     session: CloudSession,
     image_id: str,
     image: str,
-    source: ImageSource,
-    progress: ByteProgress | None = None,
+    data: ImageData,
     store: str | None = None,
 ) -> int:
-    """Stream the source into the image (into ``store``, else Glance's default store); returns
+    """Stream the data into the image (into ``store``, else Glance's default store); returns
     the bytes sent. The image is active and holds exactly the verified bytes when this returns.
-    A transient failure is tried again from byte 0 (a new read of the source, a new PUT) once
+    A transient failure is tried again from byte 0 (a new ``data.open()``, a new PUT) once
     Glance shows the image queued again; if it shows it active, the data sent is verified and
     accepted."""
-    sent: list[VerifiedStream] = []
+    sent: list[ImageStream] = []
 
     def attempt() -> int:
         if sent:
             stored = _settled(session, image_id, image)
             status = stored.get("status")
             if status == "active" and sent[-1].complete:
-                verify_stored(session, image_id, image, sent[-1], stored)
+                verify_stored(session, image_id, image, data, sent[-1], stored)
                 return sent[-1].size
             if status != "queued":
                 raise DataRefused(
                     f"image '{image}': after a failed upload Glance shows the image {status}"
                 )
-        return _upload_once(session, image_id, image, source, progress, sent, store)
+        return _upload_once(session, image_id, image, data, sent, store)
 
     try:
         return session.retrier.run(attempt)
@@ -88,15 +81,14 @@ def _upload_once(
     session: CloudSession,
     image_id: str,
     image: str,
-    source: ImageSource,
-    progress: ByteProgress | None,
-    sent: list[VerifiedStream],
+    data: ImageData,
+    sent: list[ImageStream],
     store: str | None,
 ) -> int:
     headers = {"Content-Type": "application/octet-stream"}
     if store is not None:
         headers[STORE_HEADER] = store
-    with open_source(source, image, progress, session.timeout) as stream:
+    with data.open() as stream:
         sent.append(stream)
         try:
             response = session.raw(
@@ -118,10 +110,9 @@ def _upload_once(
             raise CloudError(
                 f"image '{image}': upload answered HTTP "
                 f"{response.status_code}: {glance_message(response)}",
-                # 401: the token expired mid-upload; the next request logs in again.
-                transient=response.status_code in TRANSIENT_STATUS or response.status_code == 401,
+                transient=response.status_code in UPLOAD_TRANSIENT,
             )
-    verify_stored(session, image_id, image, stream)
+    verify_stored(session, image_id, image, data, stream)
     return stream.size
 
 
@@ -138,7 +129,8 @@ def verify_stored(
     session: CloudSession,
     image_id: str,
     image: str,
-    stream: VerifiedStream,
+    data: ImageData,
+    stream: ImageStream,
     stored: dict[str, Any] | None = None,
 ) -> None:
     """Glance's record of the upload must match what was sent: active, same size, same hash.
@@ -171,21 +163,21 @@ def verify_stored(
             stored,
             f"Glance stored {algorithm} {actual} but we sent {sent}",
         )
-    record_checksum(session, image_id, image, stream.source, stored)
+    record_checksum(session, image_id, image, data.checksum, stored)
 
 
 def record_checksum(
     session: CloudSession,
     image_id: str,
     image: str,
-    source: ImageSource,
+    checksum: Checksum | None,
     stored: dict[str, Any],
 ) -> None:
-    """Write the source checksum on the image, only once its data is verified: the planner
-    trusts the data of an image that carries it."""
-    if source.checksum is None:
+    """Write the source's published ``checksum`` on the image, only once its data is
+    verified: the planner trusts the data of an image that carries it."""
+    if checksum is None:
         return
-    wanted = str(source.checksum)
+    wanted = str(checksum)
     what = f"image '{image}': recording the verified checksum"
 
     def once() -> None:
@@ -238,15 +230,15 @@ def web_download(
     session: CloudSession,
     image_id: str,
     image: str,
-    source: ImageSource,
+    data: ImageData,
     timeout: float = IMPORT_TIMEOUT_SECONDS,
     store: str | None = None,
 ) -> None:
-    """Have Glance pull the URL (into ``store``, else its default store), wait for the import
-    (at most ``timeout`` seconds in all, over every try), and verify the stored bytes. A failed
-    import puts the image back to queued, so it is tried again like a transient fault; an
-    import already running is followed."""
-    expected = source.checksum
+    """Have Glance pull the data's URL (into ``store``, else its default store), wait for the
+    import (at most ``timeout`` seconds in all, over every try), and verify the stored bytes. A
+    failed import puts the image back to queued, so it is tried again like a transient fault;
+    an import already running is followed."""
+    expected = data.checksum
     if expected is None:
         raise CloudError(f"image '{image}': web-download without a checksum cannot be verified")
 
@@ -254,16 +246,16 @@ def web_download(
         # Glance says no more than that the task failed: ask the source ourselves whose
         # side the failure is on.
         try:
-            probe_source(source, image, session.timeout)
+            data.probe()
         except SourceError as source_error:
             raise SourceError(
                 *error.lines, f"the source fails for glance-catalog too: {source_error}"
             ) from error
 
-    follower = WebDownload(session, image_id, image, timeout, source, store)
+    follower = WebDownload(session, image_id, image, timeout, data, store)
     stored = run_import(session, follower, blame_source)
     verify_imported(session, image_id, image, expected, stored)
-    record_checksum(session, image_id, image, source, stored)
+    record_checksum(session, image_id, image, expected, stored)
 
 
 def stored_digest(
@@ -296,29 +288,19 @@ def verify_imported(
         )
 
 
-class WebDownload(ImportFollower):
-    """A web-download: the image is queued until Glance has the data (status active), and
-    importing while an import runs; a failed one puts it back to queued."""
+class QueuedImport(ImportFollower):
+    """An import into an image without data (web-download, glance-download): the image is
+    queued until Glance has the data (status active), and importing while an import runs; a
+    failed one puts it back to queued. New data goes to ``store`` (None: Glance's default)."""
 
     def __init__(
-        self,
-        session: CloudSession,
-        image_id: str,
-        image: str,
-        timeout: float,
-        source: ImageSource,
-        store: str | None,
+        self, session: CloudSession, image_id: str, image: str, timeout: float, store: str | None
     ) -> None:
-        self._source = source
         self._store = store
         super().__init__(session, image_id, image, timeout)
 
-    @property
-    def what(self) -> str:
-        return f"import of {self._source.location}"
-
-    def body(self, stored: dict[str, Any]) -> dict[str, Any]:
-        body: dict[str, Any] = {"method": {"name": "web-download", "uri": fetch_url(self._source)}}
+    def into_store(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The import request ``body``, naming the store when there is one."""
         if self._store is not None:
             body["stores"] = [self._store]
         return body
@@ -332,12 +314,6 @@ class WebDownload(ImportFollower):
     def idle(self, stored: dict[str, Any]) -> bool:
         return stored.get("status") == "queued"
 
-    def failed(self, stored: dict[str, Any], reason: str) -> CloudError:
-        return CloudError(
-            f"image '{self.image}': Glance could not import {self._source.location}: {reason}",
-            transient=stored.get("status") == "queued",
-        )
-
     def ended(self, stored: dict[str, Any]) -> CloudError | None:
         status = stored.get("status")
         if status in ("killed", "deleted", "deactivated"):
@@ -346,6 +322,35 @@ class WebDownload(ImportFollower):
 
     def stale_lock(self, message: str) -> CloudError:
         return DataRefused(message)
+
+
+class WebDownload(QueuedImport):
+    """A web-download: Glance fetches the data's URL."""
+
+    def __init__(
+        self,
+        session: CloudSession,
+        image_id: str,
+        image: str,
+        timeout: float,
+        data: ImageData,
+        store: str | None,
+    ) -> None:
+        self._data = data
+        super().__init__(session, image_id, image, timeout, store)
+
+    @property
+    def what(self) -> str:
+        return f"import of {self._data.location}"
+
+    def body(self, stored: dict[str, Any]) -> dict[str, Any]:
+        return self.into_store({"method": {"name": "web-download", "uri": self._data.fetch_url()}})
+
+    def failed(self, stored: dict[str, Any], reason: str) -> CloudError:
+        return CloudError(
+            f"image '{self.image}': Glance could not import {self._data.location}: {reason}",
+            transient=stored.get("status") == "queued",
+        )
 
 
 def hash_stored(session: CloudSession, image_id: str, image: str, algorithm: str) -> str:

@@ -26,10 +26,10 @@ from rich.text import Text
 
 from catalog.secrets import redact_text
 from reconciler.core.results import ActionResult
+from reconciler.image_data import ByteProgress
 from reconciler.report.apply_text import render_result
 from reconciler.report.headlines import human_bytes
 from reconciler.report.style import Style, plain
-from reconciler.sources.stream import ByteProgress
 
 
 class ApplyConsole:

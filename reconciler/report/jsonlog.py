@@ -19,8 +19,8 @@ from catalog.errors import GlanceCatalogError
 from catalog.secrets import redact_text
 from reconciler.core.plan import Plan
 from reconciler.core.results import ActionResult, ApplyReport, Outcome
+from reconciler.image_data import ByteProgress
 from reconciler.report.blocks import Counts, apply_counts, plan_counts
-from reconciler.sources.stream import ByteProgress
 
 Event = dict[str, Any]
 Clock = Callable[[], datetime]

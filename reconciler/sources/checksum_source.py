@@ -14,9 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import requests
-import urllib3
-
 from catalog.checksum_files import (
     CLEARSIGN_HEADER,
     ChecksumEntryMissing,
@@ -31,10 +28,10 @@ from catalog.secrets import redact_url
 from reconciler.core.plan import Plan
 from reconciler.core.planner import resolved_checksums
 from reconciler.errors import SourceError
-from reconciler.failures import failure_reason, is_timeout
 from reconciler.retry import Retrier
+from reconciler.sources.readers import document_reader
+from reconciler.sources.reading import READ_TIMEOUT
 from reconciler.sources.signatures import SignatureInvalid, verify_clearsigned, verify_detached
-from reconciler.sources.stream import CHUNK_SIZE, READ_TIMEOUT, http_get
 
 # A checksum file of a whole mirror is a few MB; a larger answer is something else (the image
 # itself, say) and is not read to its end.
@@ -160,24 +157,15 @@ def _download(
         expanded = expand_url(url, environ)
     except GlanceCatalogError as error:
         raise _Unusable(f"{location}: {' '.join(error.lines)}") from error
-    response = http_get(expanded, location, timeout)
-    with response:
-        body = bytearray()
-        try:
-            # Content-Encoding undone: a signature is of the file, not of its transfer.
-            for chunk in response.iter_content(CHUNK_SIZE):
-                body += chunk
-                if len(body) > limit:
-                    raise _Unusable(
-                        f"{location} is larger than {limit // (1024 * 1024)} MiB: is that the "
-                        f"URL of a {noun}?"
-                    )
-        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as error:
-            # A stall is not tried again (as for image sources): each try would cost a timeout.
-            raise SourceError(
-                f"reading {location} failed: {failure_reason(error, timeout)}",
-                transient=not is_timeout(error),
-            ) from error
+    body = bytearray()
+    with document_reader(expanded, location).document(expanded, location, timeout) as chunks:
+        for chunk in chunks:
+            body += chunk
+            if len(body) > limit:
+                raise _Unusable(
+                    f"{location} is larger than {limit // (1024 * 1024)} MiB: is that the "
+                    f"URL of a {noun}?"
+                )
     return bytes(body)
 
 

@@ -1,5 +1,6 @@
-"""Open an image source (http(s) URL or file) as a stream of pieces, hashed on the fly and
-decompressed on the fly when the source is compressed.
+"""Open an image source (through the reader of its scheme) as a stream of pieces, hashed on
+the fly and decompressed on the fly when the source is compressed; the SourceData the gateway
+sends, and the probe preflight makes.
 
 The stream withholds its last piece until the manifest's checksum is verified (and a compressed
 source is seen to end where its format says): a mismatch raises instead of sending the final
@@ -9,39 +10,24 @@ are held at a time: memory stays constant whatever the image size.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import IO, Any, Protocol
 
-import requests
-import urllib3
-
-from catalog.errors import GlanceCatalogError
-from catalog.model import Compression, ImageSource
+from catalog.model import Checksum, Compression, ImageSource
 from reconciler.errors import SourceError
-from reconciler.failures import failure_reason
+from reconciler.image_data import ByteProgress
 from reconciler.sources.decompress import CorruptData, StreamDecompressor
+from reconciler.sources.http_reader import fetch_url
+from reconciler.sources.readers import reader_for
+from reconciler.sources.reading import PROBE_TIMEOUT, READ_TIMEOUT
 
-CHUNK_SIZE = 1024 * 1024
 # Pieces of the upload body: a WSGI server re-buffers each HTTP chunk Glance reads from, so
 # 1 MiB chunks cost Glance half again as much CPU as 64 KiB ones (bench/README.md).
 SEND_SIZE = 64 * 1024
-CONNECT_TIMEOUT = 10.0
-READ_TIMEOUT = 60.0
-PROBE_TIMEOUT = 10.0
 # What Glance computes by default (its os_hash_algo); hashed alongside the manifest's algorithm.
 GLANCE_HASH = "sha512"
-
-
-class ByteProgress(Protocol):
-    """Follows one transfer: ``start`` (again on a retry, from byte 0) with the size when it is
-    known, ``advance`` per chunk sent, ``finish`` once at the end."""
-
-    def start(self, total: int | None) -> None: ...
-    def advance(self, count: int) -> None: ...
-    def finish(self, ok: bool) -> None: ...
 
 
 class VerifiedStream:
@@ -173,52 +159,6 @@ def _pieces(chunk: bytes) -> Iterator[bytes]:
         yield bytes(view[offset : offset + SEND_SIZE])
 
 
-def _file_chunks(handle: IO[bytes], image: str, path: str) -> Iterator[bytes]:
-    try:
-        while chunk := handle.read(CHUNK_SIZE):
-            yield chunk
-    except OSError as error:
-        raise SourceError(f"image '{image}': reading {path} failed: {error.strerror}") from error
-
-
-def _url_chunks(
-    response: requests.Response, image: str, url: str, timeout: float
-) -> Iterator[bytes]:
-    expected = response.headers.get("Content-Length")
-    received = 0
-    try:
-        # The bytes as served: a Content-Encoding is not undone, as the checksum is of the file.
-        for chunk in response.raw.stream(CHUNK_SIZE, decode_content=False):
-            received += len(chunk)
-            yield chunk
-    except (urllib3.exceptions.ReadTimeoutError, TimeoutError) as error:
-        # Not tried again: a source that stalled once tends to stall again, and each try
-        # would cost another full timeout.
-        raise SourceError(
-            f"image '{image}': {url} sent no data for {timeout:g} s after {received} bytes "
-            "(--timeout); not retried"
-        ) from error
-    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as error:
-        raise SourceError(
-            f"image '{image}': reading {url} failed after {received} bytes: "
-            f"{failure_reason(error, timeout)}",
-            transient=True,
-        ) from error
-    if expected is not None and expected.isdigit() and received != int(expected):
-        raise SourceError(
-            f"image '{image}': {url} ended after {received} of {expected} bytes", transient=True
-        )
-
-
-def fetch_url(source: ImageSource) -> str:
-    """The URL to fetch, its ${VAR} expanded; a variable that is unset (it was set when the
-    manifest was validated) is a SourceError rather than a crash."""
-    try:
-        return source.fetch_url()
-    except GlanceCatalogError as error:
-        raise SourceError(f"source {source.location}: {' '.join(error.lines)}") from error
-
-
 @contextmanager
 def open_source(
     source: ImageSource,
@@ -226,95 +166,69 @@ def open_source(
     progress: ByteProgress | None = None,
     timeout: float = READ_TIMEOUT,
 ) -> Iterator[VerifiedStream]:
-    """A VerifiedStream over the source; the file or connection is closed on exit."""
-    if source.file is not None:
-        try:
-            handle = source.file.open("rb")
-        except OSError as error:
-            raise SourceError(
-                f"image '{image}': cannot read {source.file}: {error.strerror}"
-            ) from error
-        with handle:
-            size = os.fstat(handle.fileno()).st_size
-            yield VerifiedStream(
-                _file_chunks(handle, image, str(source.file)), source, image, size, progress
-            )
-        return
-    response = _get(source, image, timeout)
-    with response:
-        length = response.headers.get("Content-Length")
-        yield VerifiedStream(
-            _url_chunks(response, image, source.location, timeout),
-            source,
-            image,
-            int(length) if length and length.isdigit() else None,
-            progress,
-        )
-
-
-def _get(
-    source: ImageSource,
-    image: str,
-    timeout: float,
-    headers: dict[str, str] | None = None,
-) -> Any:
-    return http_get(fetch_url(source), source.location, timeout, headers, f"image '{image}': ")
-
-
-def http_get(
-    url: str,
-    location: str,
-    timeout: float,
-    headers: dict[str, str] | None = None,
-    prefix: str = "",
-) -> Any:
-    """The streamed answer of a GET of ``url`` (expanded, its secrets registered), 200 or 206;
-    raises SourceError (``transient`` when trying again may help) naming ``location`` (what
-    to call it in messages, its URL redacted) after ``prefix``."""
-    try:
-        response = requests.get(
-            url,
-            stream=True,
-            timeout=(min(CONNECT_TIMEOUT, timeout), timeout),
-            headers=headers,
-        )
-    except (requests.exceptions.InvalidSchema, requests.exceptions.InvalidURL) as error:
-        # Also a redirect to file:// or ftp://: the same every time, so not tried again.
-        raise SourceError(
-            f"{prefix}cannot fetch {location}: it leads to a URL that is not http(s) ({error})"
-        ) from error
-    except requests.exceptions.TooManyRedirects as error:
-        raise SourceError(f"{prefix}cannot fetch {location}: too many redirects") from error
-    except requests.exceptions.Timeout as error:
-        raise SourceError(
-            f"{prefix}cannot fetch {location}: no answer within {timeout:g} s",
-            transient=isinstance(error, requests.exceptions.ConnectTimeout),
-        ) from error
-    except requests.RequestException as error:
-        raise SourceError(
-            f"{prefix}cannot fetch {location}: {failure_reason(error, timeout)}",
-            transient=True,
-        ) from error
-    if response.status_code not in (200, 206):
-        response.close()
-        raise SourceError(
-            f"{prefix}{location} answered HTTP {response.status_code}",
-            transient=response.status_code >= 500 or response.status_code == 429,
-        )
-    return response
+    """A VerifiedStream over the source, opened by the reader of its scheme; the file or
+    connection is closed on exit."""
+    with reader_for(source, image).open(source, image, timeout) as read:
+        yield VerifiedStream(read.chunks, source, image, read.size, progress)
 
 
 def probe_source(source: ImageSource, image: str, timeout: float = PROBE_TIMEOUT) -> None:
-    """Check that the source can be read, without reading it: the file opens, or the URL
-    answers a one-byte ranged GET (a HEAD is not used: signed URLs are often signed for GET
-    only). Raises SourceError (``transient`` as for a fetch) when it cannot."""
-    if source.file is not None:
+    """Check that the source can be read, without reading it (the file opens, the URL
+    answers). Raises SourceError (``transient`` as for a fetch) when it cannot."""
+    reader_for(source, image).probe(source, image, timeout)
+
+
+class SourceData:
+    """The data of one source as the gateway takes it (reconciler.image_data.ImageData): each
+    ``open`` reads it again from byte 0, verified, decompressed and counted for
+    ``progress``; URLs are read with ``timeout`` (--timeout)."""
+
+    def __init__(
+        self,
+        source: ImageSource,
+        image: str,
+        progress: ByteProgress | None = None,
+        timeout: float = READ_TIMEOUT,
+    ) -> None:
+        self._source = source
+        self._image = image
+        self._progress = progress
+        self._timeout = timeout
+
+    @property
+    def location(self) -> str:
+        return self._source.location
+
+    @property
+    def checksum(self) -> Checksum | None:
+        return self._source.checksum
+
+    def open(self) -> contextlib.AbstractContextManager[VerifiedStream]:
+        return open_source(self._source, self._image, self._progress, self._timeout)
+
+    def fetch_url(self) -> str:
+        return fetch_url(self._source)
+
+    def probe(self) -> None:
+        probe_source(self._source, self._image, self._timeout)
+
+
+# Runs a probe under the run's retry policy (Retrier.run).
+Retrying = Callable[[Callable[[], None]], None]
+
+
+class SourceProbe:
+    """Preflight's question to the sources: can each be read (after the run's retries, each
+    try waiting at most ``timeout`` seconds, and never more than 30)?"""
+
+    def __init__(self, retrying: Retrying, timeout: float) -> None:
+        self._retrying = retrying
+        self._timeout = min(timeout, 30.0)
+
+    def source_problem(self, source: ImageSource, image: str) -> str | None:
+        """Why the source cannot be read, or None if it can."""
         try:
-            with source.file.open("rb"):
-                return
-        except OSError as error:
-            raise SourceError(
-                f"image '{image}': cannot read {source.file}: {error.strerror}"
-            ) from error
-    response = _get(source, image, timeout, headers={"Range": "bytes=0-0"})
-    response.close()
+            self._retrying(lambda: probe_source(source, image, self._timeout))
+        except SourceError as error:
+            return " ".join(error.lines)
+        return None

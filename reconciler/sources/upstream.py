@@ -34,7 +34,7 @@ from reconciler.sources.checksum_source import (
     fetch_bounded,
     fetch_checksum_file,
 )
-from reconciler.sources.stream import READ_TIMEOUT
+from reconciler.sources.reading import READ_TIMEOUT
 
 MAX_INDEX = 4 * 1024 * 1024
 

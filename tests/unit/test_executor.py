@@ -6,19 +6,20 @@ functional tests do that against the real server).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import replace
 
 import pytest
 
 from catalog.errors import GlanceCatalogError
-from catalog.model import ImageSource, ImageState, MemberSpec, Visibility
+from catalog.model import ImageState, MemberSpec, Visibility
 from reconciler.core.actions import FieldChange
 from reconciler.core.plan import Conflict
 from reconciler.core.planner import make_plan
 from reconciler.core.results import Outcome
 from reconciler.errors import CloudError
 from reconciler.executor import apply_plan
+from reconciler.image_data import ImageData
 from tests.unit.builders import catalog, desired, observed_like, snapshot
 
 
@@ -33,21 +34,14 @@ class RecordingWriter:
         self.calls.append(("reserve", name))
         return f"id-{name}"
 
-    def upload(
-        self,
-        image_id: str,
-        image: str,
-        source: ImageSource,
-        on_progress: Callable[[int], None] | None = None,
-        store: str | None = None,
-    ) -> int:
+    def upload(self, image_id: str, image: str, data: ImageData, store: str | None = None) -> int:
         self.calls.append(("upload", image_id if store is None else f"{image_id}@{store}"))
         if image == self.fail_upload_of:
             raise CloudError(f"image '{image}': upload failed")
         return 3
 
     def web_download(
-        self, image_id: str, image: str, source: ImageSource, store: str | None = None
+        self, image_id: str, image: str, data: ImageData, store: str | None = None
     ) -> None:
         self.calls.append(("import", image_id if store is None else f"{image_id}@{store}"))
 

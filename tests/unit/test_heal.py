@@ -88,12 +88,7 @@ class RefusingWriter(RecordingWriter):
         self.error = error
 
     def upload(  # type: ignore[override]
-        self,
-        image_id: str,
-        image: str,
-        source: object,
-        on_progress: object = None,
-        store: object = None,
+        self, image_id: str, image: str, data: object, store: object = None
     ) -> int:
         self.calls.append(("upload", image_id))
         if self.refusals > 0:

@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import hashlib
 import lzma
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from catalog.model import Checksum, Compression, ImageSource
 from reconciler.errors import SourceError
+from reconciler.sources import file_reader
 from reconciler.sources import stream as sources
-from reconciler.sources.stream import VerifiedStream, open_source
+from reconciler.sources.stream import SourceData, SourceProbe, VerifiedStream, open_source
 
 
 def source_for(data: bytes, algorithm: str = "sha256") -> ImageSource:
@@ -53,7 +57,7 @@ class RecordingProgress:
 def test_progress_hears_the_announced_size_and_every_chunk(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sources, "CHUNK_SIZE", 1000)
+    monkeypatch.setattr(file_reader, "CHUNK_SIZE", 1000)
     path = tmp_path / "disk.raw"
     path.write_bytes(b"x" * 2500)
     progress = RecordingProgress()
@@ -81,7 +85,7 @@ def test_a_mismatch_raises_before_the_last_chunk_is_sent() -> None:
 
 
 def test_a_file_source_streams_in_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sources, "CHUNK_SIZE", 4096)
+    monkeypatch.setattr(file_reader, "CHUNK_SIZE", 4096)
     path = tmp_path / "disk.raw"
     path.write_bytes(bytes(range(256)) * 100)
     source = ImageSource(url=None, file=path, checksum=None)
@@ -167,3 +171,33 @@ def test_progress_counts_the_bytes_read_from_a_compressed_source(tmp_path: Path)
         assert sum(len(piece) for piece in stream) == 5_000_000
     assert progress.events[0] == ("start", path.stat().st_size)
     assert sum(count for event, count in progress.events[1:] if count) == path.stat().st_size
+
+
+def test_source_data_reads_the_source_again_from_byte_0_at_each_open(tmp_path: Path) -> None:
+    path = tmp_path / "disk.raw"
+    path.write_bytes(b"0123456789")
+    source = replace(source_for(b"0123456789"), url=None, file=path)
+    data = SourceData(source, "img")
+    assert (data.location, data.checksum) == (str(path), source.checksum)
+    for _ in range(2):
+        with data.open() as stream:
+            assert b"".join(stream) == b"0123456789" and stream.complete
+    data.probe()
+
+
+def test_the_source_probe_retries_and_names_what_it_could_not_read(tmp_path: Path) -> None:
+    tries: list[int] = []
+
+    def retrying(probe: Callable[[], None]) -> None:
+        for _ in range(3):
+            tries.append(1)
+            with suppress(SourceError):
+                probe()
+        probe()
+
+    missing = ImageSource(url=None, file=tmp_path / "gone.raw", checksum=None)
+    problem = SourceProbe(retrying, 60.0).source_problem(missing, "img")
+    assert problem is not None and problem.startswith("image 'img': cannot read ")
+    assert len(tries) == 3
+    (tmp_path / "gone.raw").write_bytes(b"x")
+    assert SourceProbe(retrying, 60.0).source_problem(missing, "img") is None
