@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from catalog.fields import CLONED_KEYS
 from catalog.model import ImageSource
 from reconciler.core.actions import FieldChange
 from reconciler.core.glance_patch import json_patch, patch_against
@@ -35,20 +36,6 @@ from reconciler.gateway.retry import Retrier
 from reconciler.gateway.session import DEFAULT_TIMEOUT, JSON_PATCH, CloudSession, glance_message
 from reconciler.sources.stream import ByteProgress, probe_source
 
-# Base keys a recreated image takes over from the one it replaces.
-CLONED_KEYS = frozenset(
-    {
-        "name",
-        "visibility",
-        "protected",
-        "os_hidden",
-        "min_ram",
-        "min_disk",
-        "disk_format",
-        "container_format",
-        "tags",
-    }
-)
 READ_CONCURRENCY = 4
 
 
