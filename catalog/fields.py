@@ -3,7 +3,7 @@ what Glance calls it, and how glance-catalog treats it. Validation, merging, the
 from manifests, observation, the diff, recreation and export all read it; none lists fields.
 
 The order of ``GLANCE_FIELDS`` is the order fields appear in: the changes a new image is
-created with, the lines export writes and ``DesiredImage.fields``.
+created with and the lines export writes.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ class FieldKind(StrEnum):
     """How a field's value is shaped: compared, observed and written according to it."""
 
     NAME = "name"  # the image's name: how manifest and Glance images are matched
-    TEXT = "text"  # one of the schema's enum of strings
+    TEXT = "text"  # a string, most often one of the schema's enum
     FLAG = "flag"  # a boolean
     COUNT = "count"  # a whole number, at least 0
     TAGS = "tags"  # a set of strings, compared as a set; the catalog's marker is among them
@@ -65,7 +65,7 @@ class GlanceField:
 
     @property
     def scalar(self) -> bool:
-        """A single value the diff compares as a whole (neither the name nor the tags)."""
+        """A single value, compared as a whole (neither the name nor the tags)."""
         return self.kind in (FieldKind.TEXT, FieldKind.FLAG, FieldKind.COUNT)
 
     def observe(self, body: Mapping[str, Any]) -> Any:
@@ -162,7 +162,9 @@ GLANCE_FIELDS: tuple[GlanceField, ...] = (
 # Derived views of the table, each named for the one question it answers.
 MANIFEST_FIELDS = tuple(field for field in GLANCE_FIELDS if field.manifest_key)
 # Manifest keys of the fields the diff compares one value at a time, in the table's order.
-SCALAR_KEYS = tuple(field.manifest_key for field in MANIFEST_FIELDS if field.scalar)
+SCALAR_KEYS = tuple(
+    field.manifest_key for field in MANIFEST_FIELDS if field.compared and field.scalar
+)
 FIELD_BY_GLANCE_KEY = {field.glance_key: field for field in GLANCE_FIELDS}
 # The keys of Glance's image JSON that are not custom properties.
 BASE_KEYS = frozenset(field.glance_key for field in GLANCE_FIELDS if field.reported)
