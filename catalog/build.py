@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from catalog.fields import MANIFEST_FIELDS
 from catalog.merge import catalog_defaults, merged_fields
 from catalog.model import (
     DEFAULT_VERSION_NAME,
@@ -23,7 +24,6 @@ from catalog.model import (
     SupersededAction,
     TrackSpec,
     TransferMethod,
-    Visibility,
     source_name,
 )
 from catalog.targets import target_entries, target_fields, targets_document
@@ -85,16 +85,11 @@ def _desired(
 ) -> DesiredImage:
     manifest_dir = Path(document.file).resolve().parent
     return DesiredImage(
-        name=fields["name"],
+        **{
+            field.manifest_key: field.desired(fields.get(field.manifest_key, field.default))
+            for field in MANIFEST_FIELDS
+        },
         source=_source(fields.get("source"), manifest_dir, fields["container_format"]),
-        disk_format=fields.get("disk_format", "raw"),
-        container_format=fields["container_format"],
-        visibility=Visibility(fields["visibility"]),
-        protected=fields["protected"],
-        hidden=fields["hidden"],
-        min_disk=fields["min_disk"],
-        min_ram=fields["min_ram"],
-        tags=frozenset(fields["tags"]),
         properties=dict(sorted(fields["properties"].items())),
         members=_members(fields["members"], members_at),
         state=ImageState(fields["state"]),

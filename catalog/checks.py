@@ -10,47 +10,21 @@ from typing import Any
 
 from catalog.checksum_files import entry_name
 from catalog.diagnostics import Diagnostic
+from catalog.fields import FIELD_BY_GLANCE_KEY, ReadOnly
 from catalog.locate import diagnostic_at
 from catalog.openpgp import KeyFileInvalid, read_public_key
 from catalog.secrets import EnvReferenceMalformed, env_references
 from catalog.yamldoc import ParsedDocument
 
-_IMAGE_FIELDS = (
-    "name",
-    "visibility",
-    "protected",
-    "min_disk",
-    "min_ram",
-    "disk_format",
-    "container_format",
-    "tags",
-)
-_COMPUTED = ("checksum", "os_hash_algo", "os_hash_value", "size", "virtual_size")
-_MANAGED = (
-    "status",
-    "owner",
-    "id",
-    "stores",
-    "locations",
-    "direct_url",
-    "created_at",
-    "updated_at",
-    "file",
-    "schema",
-    "self",
-    "os_hidden_at",
-)
-
 
 def reserved_property_hint(key: str) -> str | None:
     """Why ``key`` cannot be a custom property, or None when it can."""
-    if key == "os_hidden":
-        return "use the image field 'hidden'"
-    if key in _IMAGE_FIELDS:
-        return f"use the image field '{key}'"
-    if key in _COMPUTED:
+    field = FIELD_BY_GLANCE_KEY.get(key)
+    if field is not None and field.manifest_key:
+        return f"use the image field '{field.manifest_key}'"
+    if field is not None and field.read_only is ReadOnly.DATA:
         return "Glance computes it from the data; give source.checksum instead"
-    if key in _MANAGED or key.startswith("os_glance"):
+    if field is not None or key.startswith("os_glance"):
         return "Glance manages it"
     if key.startswith("glance_catalog"):
         return "glance-catalog keeps its own bookkeeping under this prefix"

@@ -7,20 +7,15 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from catalog.diagnostics import Diagnostic
+from catalog.fields import FIELD_DEFAULTS
 from catalog.locate import diagnostic_at
 from catalog.model import Compression, source_name
 from catalog.version_checks import version_diagnostics
 from catalog.yamldoc import ParsedDocument
 
-# glance-catalog's own defaults. Glance's default visibility is shared; a catalog should not
-# inherit it.
+# glance-catalog's own defaults: the Glance fields' (catalog.fields), then its own keys'.
 BUILTIN_DEFAULTS: dict[str, Any] = {
-    "container_format": "bare",
-    "visibility": "private",
-    "protected": False,
-    "hidden": False,
-    "min_disk": 0,
-    "min_ram": 0,
+    **FIELD_DEFAULTS,
     "state": "active",
     "adopt": False,
     "keep_previous": False,

@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Any
 
 from deepdiff import DeepDiff
 
+# FORMAT_FIELDS: re-exported for the planner's steps, which replace an image to change them.
+from catalog.fields import FORMAT_FIELDS as FORMAT_FIELDS
+from catalog.fields import SCALAR_KEYS
 from catalog.model import DesiredImage
 from reconciler.core.actions import FieldChange
 from reconciler.core.observed import MANAGED_KEYS_PROPERTY, SOURCE_PROPERTY, ObservedImage
-
-SCALAR_FIELDS = (
-    "disk_format",
-    "container_format",
-    "visibility",
-    "protected",
-    "hidden",
-    "min_disk",
-    "min_ram",
-)
-# Glance accepts a new disk or container format only while an image has no data.
-FORMAT_FIELDS = frozenset({"disk_format", "container_format"})
 
 
 def desired_properties(image: DesiredImage) -> dict[str, str]:
@@ -34,18 +26,22 @@ def desired_properties(image: DesiredImage) -> dict[str, str]:
     return properties
 
 
+def desired_scalars(image: DesiredImage) -> dict[str, Any]:
+    """The image's scalar fields (catalog.fields.SCALAR_KEYS) as Glance holds them."""
+    return {name: _plain(getattr(image, name)) for name in SCALAR_KEYS}
+
+
 def desired_fields(image: DesiredImage, marker: str) -> dict[str, Any]:
     return {
-        "disk_format": image.disk_format,
-        "container_format": image.container_format,
-        "visibility": image.visibility.value,
-        "protected": image.protected,
-        "hidden": image.hidden,
-        "min_disk": image.min_disk,
-        "min_ram": image.min_ram,
+        **desired_scalars(image),
         "tags": frozenset(image.tags | {marker}),
         "properties": desired_properties(image),
     }
+
+
+def _plain(value: Any) -> Any:
+    """A model value as Glance holds it: an enum member as its string."""
+    return value.value if isinstance(value, Enum) else value
 
 
 def observed_fields(observed: ObservedImage, desired_keys: frozenset[str]) -> dict[str, Any]:
@@ -55,13 +51,7 @@ def observed_fields(observed: ObservedImage, desired_keys: frozenset[str]) -> di
         desired_keys | observed.managed_property_keys() | {MANAGED_KEYS_PROPERTY, SOURCE_PROPERTY}
     )
     return {
-        "disk_format": observed.disk_format,
-        "container_format": observed.container_format,
-        "visibility": observed.visibility,
-        "protected": observed.protected,
-        "hidden": observed.hidden,
-        "min_disk": observed.min_disk,
-        "min_ram": observed.min_ram,
+        **{name: observed.fields[name] for name in SCALAR_KEYS},
         "tags": observed.tags,
         "properties": {k: v for k, v in observed.properties.items() if k in owned},
     }
@@ -90,7 +80,7 @@ def image_changes(desired: DesiredImage, observed: ObservedImage, marker: str) -
                 changes[f"properties.{key}"] = FieldChange(
                     f"properties.{key}", have["properties"].get(key), want["properties"].get(key)
                 )
-            elif top in SCALAR_FIELDS:
+            elif top in SCALAR_KEYS:
                 changes[top] = FieldChange(top, have[top], want[top])
     return [changes[path] for path in sorted(changes)]
 
@@ -99,7 +89,7 @@ def creation_changes(desired: DesiredImage, marker: str) -> list[FieldChange]:
     """The fields a new image is created with, as changes from nothing."""
     fields = desired_fields(desired, marker)
     changes = [FieldChange("name", None, desired.name)]
-    changes += [FieldChange(name, None, fields[name]) for name in SCALAR_FIELDS]
+    changes += [FieldChange(name, None, fields[name]) for name in SCALAR_KEYS]
     changes.append(FieldChange("tags", None, sorted(fields["tags"])))
     changes += [
         FieldChange(f"properties.{key}", None, value)

@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from catalog.fields import GLANCE_KEY_BY_MANIFEST_KEY
 from reconciler.core.actions import FieldChange
-
-# Manifest field names whose Glance attribute is named differently.
-GLANCE_NAMES = {"hidden": "os_hidden"}
 
 
 def _pointer(key: str) -> str:
@@ -18,7 +16,7 @@ def _pointer(key: str) -> str:
 def _attribute(path: str) -> str:
     if path.startswith("properties."):
         return path.removeprefix("properties.")
-    return GLANCE_NAMES.get(path, path)
+    return GLANCE_KEY_BY_MANIFEST_KEY.get(path, path)
 
 
 def json_patch(changes: Iterable[FieldChange]) -> list[dict[str, Any]]:

@@ -9,36 +9,9 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
-# Keys of Glance's image JSON that are not custom properties.
-BASE_KEYS = frozenset(
-    {
-        "id",
-        "name",
-        "status",
-        "visibility",
-        "protected",
-        "os_hidden",
-        "checksum",
-        "os_hash_algo",
-        "os_hash_value",
-        "owner",
-        "size",
-        "virtual_size",
-        "min_ram",
-        "min_disk",
-        "disk_format",
-        "container_format",
-        "created_at",
-        "updated_at",
-        "tags",
-        "self",
-        "file",
-        "schema",
-        "direct_url",
-        "locations",
-        "stores",
-    }
-)
+# BASE_KEYS (the keys of Glance's image JSON that are not custom properties) is re-exported.
+from catalog.fields import BASE_KEYS as BASE_KEYS
+from catalog.fields import MANIFEST_FIELDS, SCALAR_KEYS
 
 # Custom properties Glance and openstacksdk write on their own; never diffed, never removed.
 FOREIGN_PROPERTY_PREFIXES = ("os_glance", "owner_specified.openstack.")
@@ -82,13 +55,19 @@ def store_ids(value: object) -> tuple[str, ...]:
     return tuple(sorted({str(store).strip() for store in value if str(store).strip()}))
 
 
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
 def is_foreign_property(key: str) -> bool:
     return key.startswith(FOREIGN_PROPERTY_PREFIXES)
 
 
 @dataclass(frozen=True)
 class ObservedImage:
-    """An image as Glance reports it. ``properties`` are custom properties as the strings Glance
+    """An image as Glance reports it. ``fields`` holds the value of each scalar field of
+    catalog.fields (SCALAR_KEYS: visibility, protected, ...) by manifest key, as
+    ``GlanceField.observe`` reads it. ``properties`` are custom properties as the strings Glance
     stores, without those Glance and openstacksdk write on their own. ``stores`` are the ids of
     the stores that hold its data, sorted (empty without data, or when Glance has no
     multi-store backends)."""
@@ -96,13 +75,7 @@ class ObservedImage:
     id: str
     name: str
     status: str
-    visibility: str
-    protected: bool
-    hidden: bool
-    min_disk: int
-    min_ram: int
-    disk_format: str | None
-    container_format: str | None
+    fields: Mapping[str, Any]
     tags: frozenset[str]
     properties: Mapping[str, str]
     owner: str | None
@@ -126,18 +99,13 @@ class ObservedImage:
             for key, value in body.items()
             if key not in BASE_KEYS and not is_foreign_property(str(key))
         }
+        observed = {field.manifest_key: field.observe(body) for field in MANIFEST_FIELDS}
         return cls(
             id=str(body["id"]),
-            name=str(body.get("name") or ""),
+            name=observed["name"],
             status=str(body.get("status")),
-            visibility=str(body.get("visibility")),
-            protected=bool(body.get("protected", False)),
-            hidden=bool(body.get("os_hidden", False)),
-            min_disk=int(body.get("min_disk") or 0),
-            min_ram=int(body.get("min_ram") or 0),
-            disk_format=body.get("disk_format"),
-            container_format=body.get("container_format"),
-            tags=frozenset(body.get("tags") or ()),
+            fields={key: observed[key] for key in SCALAR_KEYS},
+            tags=observed["tags"],
             properties=dict(sorted(properties.items())),
             owner=body.get("owner"),
             hash_algo=body.get("os_hash_algo"),
@@ -148,6 +116,26 @@ class ObservedImage:
             updated_at=_epoch(body.get("updated_at")),
         )
 
+    @property
+    def visibility(self) -> str:
+        return str(self.fields["visibility"])
+
+    @property
+    def protected(self) -> bool:
+        return bool(self.fields["protected"])
+
+    @property
+    def hidden(self) -> bool:
+        return bool(self.fields["hidden"])
+
+    @property
+    def disk_format(self) -> str | None:
+        return _text(self.fields["disk_format"])
+
+    @property
+    def container_format(self) -> str | None:
+        return _text(self.fields["container_format"])
+
     def managed_property_keys(self) -> frozenset[str]:
         recorded = self.properties.get(MANAGED_KEYS_PROPERTY, "")
         return frozenset(key for key in recorded.split(",") if key)
@@ -157,13 +145,7 @@ class ObservedImage:
             "id": self.id,
             "name": self.name,
             "status": self.status,
-            "visibility": self.visibility,
-            "protected": self.protected,
-            "hidden": self.hidden,
-            "min_disk": self.min_disk,
-            "min_ram": self.min_ram,
-            "disk_format": self.disk_format,
-            "container_format": self.container_format,
+            **self.fields,
             "tags": sorted(self.tags),
             "properties": dict(self.properties),
             "owner": self.owner,

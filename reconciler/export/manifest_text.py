@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from catalog.fields import MANIFEST_FIELDS, FieldKind, GlanceField
 from catalog.model import marker_tag
 from reconciler.export.select import ChecksumOrigin, Export, ExportedImage, Skipped, family
 
@@ -27,6 +28,7 @@ _UNPRINTABLE = re.compile(
     "[^\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
 )
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SCALAR_FIELDS = tuple(field for field in MANIFEST_FIELDS if field.scalar)
 HEADER_NOTES = (
     "Every image has adopt: true: the first apply takes these unmanaged images over, adding",
     "the marker tag {marker} and glance-catalog's bookkeeping properties, and changes",
@@ -125,6 +127,14 @@ def _skipped_line(skipped: Skipped) -> str:
     return f"#   {_comment(quoted(skipped.name))} ({skipped.id}): {_comment(skipped.reason)}"
 
 
+def _field_line(field: GlanceField, value: object) -> str:
+    """``key: value``, with the Glance key in a comment when it differs from the key."""
+    text = field.manifest_text(value)
+    written = scalar(text) if field.kind is FieldKind.TEXT else text
+    named = f"  # Glance's {field.glance_key}" if field.glance_key != field.manifest_key else ""
+    return f"    {field.manifest_key}: {written}{named}"
+
+
 def _image_lines(image: ExportedImage, catalog: str) -> list[str]:
     observed = image.observed
     size = f", {observed.size} bytes" if observed.size is not None else ""
@@ -146,16 +156,8 @@ def _image_lines(image: ExportedImage, catalog: str) -> list[str]:
             f"      url: {scalar(image.data_url)}",
             f"      checksum: {image.checksum}  # checksum: {origin}",
         ]
-    lines += [
-        f"    disk_format: {scalar(observed.disk_format or '')}",
-        f"    container_format: {scalar(observed.container_format or '')}",
-        f"    visibility: {scalar(observed.visibility)}",
-        f"    protected: {str(observed.protected).lower()}",
-        f"    hidden: {str(observed.hidden).lower()}  # Glance's os_hidden",
-        f"    min_disk: {observed.min_disk}",
-        f"    min_ram: {observed.min_ram}",
-        f"    state: {'deactivated' if image.deactivated else 'active'}",
-    ]
+    lines += [_field_line(field, observed.fields[field.manifest_key]) for field in _SCALAR_FIELDS]
+    lines.append(f"    state: {'deactivated' if image.deactivated else 'active'}")
     if image.tags:
         lines.append("    tags:")
         lines += [f"      - {scalar(tag)}" for tag in image.tags]

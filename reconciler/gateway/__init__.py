@@ -8,6 +8,6 @@ Glance's stores and removes it from them.
 """
 
 from reconciler.gateway.glance_gateway import GlanceGateway
-from reconciler.gateway.glance_images import CLONED_KEYS, READ_CONCURRENCY
+from reconciler.gateway.glance_images import READ_CONCURRENCY
 
-__all__ = ["CLONED_KEYS", "READ_CONCURRENCY", "GlanceGateway"]
+__all__ = ["READ_CONCURRENCY", "GlanceGateway"]

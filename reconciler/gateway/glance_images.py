@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from catalog.fields import CLONED_KEYS
 from reconciler.core.actions import FieldChange
 from reconciler.core.glance_patch import json_patch, patch_against
 from reconciler.core.observed import (
@@ -28,20 +29,6 @@ from reconciler.gateway.projects import lookup_projects
 from reconciler.gateway.session import DEFAULT_TIMEOUT, JSON_PATCH, CloudSession, glance_message
 from reconciler.retry import Retrier
 
-# Base keys a recreated image takes over from the one it replaces.
-CLONED_KEYS = frozenset(
-    {
-        "name",
-        "visibility",
-        "protected",
-        "os_hidden",
-        "min_ram",
-        "min_disk",
-        "disk_format",
-        "container_format",
-        "tags",
-    }
-)
 READ_CONCURRENCY = 4
 
 

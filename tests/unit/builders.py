@@ -6,6 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from catalog.fields import SCALAR_KEYS
 from catalog.model import (
     Catalog,
     Checksum,
@@ -16,7 +17,7 @@ from catalog.model import (
     Visibility,
     marker_tag,
 )
-from reconciler.core.diff import desired_properties
+from reconciler.core.diff import desired_properties, desired_scalars
 from reconciler.core.observed import ObservedImage, Snapshot
 
 CATALOG = "prod"
@@ -45,18 +46,14 @@ def desired(name: str = "ubuntu", **fields: Any) -> DesiredImage:
 
 
 def observed_like(image: DesiredImage, image_id: str = "id-1", **fields: Any) -> ObservedImage:
-    """The image as Glance would show it right after glance-catalog converged it."""
+    """The image as Glance would show it right after glance-catalog converged it; ``fields``
+    are ObservedImage's attributes or its scalar fields (``hidden=True``)."""
+    scalars = {key: fields.pop(key) for key in SCALAR_KEYS if key in fields}
     base = ObservedImage(
         id=image_id,
         name=image.name,
         status="active" if image.source else "queued",
-        visibility=image.visibility.value,
-        protected=image.protected,
-        hidden=image.hidden,
-        min_disk=image.min_disk,
-        min_ram=image.min_ram,
-        disk_format=image.disk_format,
-        container_format=image.container_format,
+        fields={**desired_scalars(image), **scalars},
         tags=frozenset(image.tags | {MARKER}),
         properties=desired_properties(image),
         owner="project-1",

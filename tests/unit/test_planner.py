@@ -131,7 +131,9 @@ def fingerprint(*images: ObservedImage) -> str:
 
 def test_the_fingerprint_changes_with_any_field_of_a_relevant_image() -> None:
     observed = observed_like(desired())
-    assert fingerprint(observed) != fingerprint(replace(observed, min_ram=1))
+    assert fingerprint(observed) != fingerprint(
+        replace(observed, fields={**observed.fields, "min_ram": 1})
+    )
     assert fingerprint(observed) != fingerprint(replace(observed, members={"p": "pending"}))
     assert fingerprint(observed) == fingerprint(replace(observed, size=3))
     assert ActionKind.RESERVE.phase < ActionKind.DELETE.phase

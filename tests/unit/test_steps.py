@@ -277,9 +277,8 @@ def test_a_replacement_cut_short_after_the_swap_is_finished_by_the_next_run() ->
     image = desired()
     current = observed_like(image, "new")
     left = replace(
-        observed_like(desired(), "old", name="ubuntu (previous old)"),
+        observed_like(desired(), "old", name="ubuntu (previous old)", protected=True),
         properties={PREVIOUS_PROPERTY: "ubuntu"},
-        protected=True,
     )
     plan = make_plan(catalog(image), snapshot(current, left))
     assert steps(plan) == [("update", "old"), ("delete", "old")]
