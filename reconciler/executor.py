@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import NamedTuple, Protocol
+from typing import NamedTuple, Protocol, assert_never
 
 from catalog.errors import GlanceCatalogError
 from catalog.model import ImageSource, marker_tag
@@ -279,59 +279,73 @@ def _run(
         return _Done(f"created {new_id}", new_id)
     if image_id is None:
         raise GlanceCatalogError(f"image '{action.image}': no image id for {action.kind.value}")
-    if action.kind is ActionKind.UPLOAD:
-        assert action.source is not None
-        bar = progress(action.image) if progress is not None else None
-        ok = False
-        try:
-            size = writer.upload(image_id, action.image, action.source, bar, _store(action))
-            ok = True
-        finally:
-            if bar is not None:
-                bar.finish(ok)
-        return _Done(f"uploaded {size} bytes", image_id, size)
-    if action.kind is ActionKind.IMPORT:
-        assert action.source is not None
-        if action.source.region is not None:
-            writer.glance_download(image_id, action.image, action.source, marker, _store(action))
-            return _Done(f"pulled by Glance from region {action.source.region}", image_id)
-        writer.web_download(image_id, action.image, action.source, _store(action))
-        return _Done("imported by Glance", image_id)
-    if action.kind is ActionKind.COPY_TO_STORE:
-        writer.copy_to_stores(image_id, action.image, action.stores)
-        return _Done(f"copied to {', '.join(action.stores)}", image_id)
-    if action.kind is ActionKind.REMOVE_FROM_STORE:
-        (store,) = action.stores
-        writer.remove_from_store(image_id, action.image, store)
-        return _Done(f"removed from {store}", image_id)
-    if action.kind in (ActionKind.UPDATE, ActionKind.PREPARE):
-        writer.update(image_id, action.changes)
-        return _Done(f"updated {len(action.changes)} field(s)", image_id)
-    if action.kind is ActionKind.RENAME:
-        writer.update(image_id, action.changes)
-        return _Done(f"renamed to {action.changes[0].after}", image_id)
-    if action.kind.is_member_change:
-        return _Done(_run_member(action, image_id, writer), image_id)
-    if action.kind is ActionKind.DEACTIVATE:
-        writer.deactivate(image_id)
-        return _Done("deactivated", image_id)
-    if action.kind is ActionKind.REACTIVATE:
-        writer.reactivate(image_id)
-        return _Done("reactivated", image_id)
-    if action.kind is ActionKind.DELETE:
-        writer.delete(image_id)
-        return _Done("deleted", image_id)
-    if action.kind is ActionKind.RETIRE:
-        refused = writer.retire(image_id)
-        if refused is None:
-            return _Done("deleted", image_id)
-        return _Done(f"Glance refused the delete ({refused}); hidden instead", image_id)
-    if action.kind is ActionKind.DISCARD:
-        if action.changes:
+    match action.kind:
+        case ActionKind.RESERVE:
+            raise AssertionError("a reserve runs above")
+        case ActionKind.UPLOAD:
+            return _upload(action, image_id, writer, progress)
+        case ActionKind.IMPORT:
+            return _import(action, image_id, writer, marker)
+        case ActionKind.COPY_TO_STORE:
+            writer.copy_to_stores(image_id, action.image, action.stores)
+            return _Done(f"copied to {', '.join(action.stores)}", image_id)
+        case ActionKind.REMOVE_FROM_STORE:
+            (store,) = action.stores
+            writer.remove_from_store(image_id, action.image, store)
+            return _Done(f"removed from {store}", image_id)
+        case ActionKind.UPDATE | ActionKind.PREPARE:
             writer.update(image_id, action.changes)
-        writer.delete(image_id)
-        return _Done("deleted; it is made again next", image_id)
-    raise AssertionError(f"unhandled action kind {action.kind}")
+            return _Done(f"updated {len(action.changes)} field(s)", image_id)
+        case ActionKind.RENAME:
+            writer.update(image_id, action.changes)
+            return _Done(f"renamed to {action.changes[0].after}", image_id)
+        case ActionKind.ADD_MEMBER | ActionKind.REMOVE_MEMBER | ActionKind.ACCEPT_MEMBER:
+            return _Done(_run_member(action, image_id, writer), image_id)
+        case ActionKind.DEACTIVATE:
+            writer.deactivate(image_id)
+            return _Done("deactivated", image_id)
+        case ActionKind.REACTIVATE:
+            writer.reactivate(image_id)
+            return _Done("reactivated", image_id)
+        case ActionKind.DELETE:
+            writer.delete(image_id)
+            return _Done("deleted", image_id)
+        case ActionKind.RETIRE:
+            refused = writer.retire(image_id)
+            if refused is None:
+                return _Done("deleted", image_id)
+            return _Done(f"Glance refused the delete ({refused}); hidden instead", image_id)
+        case ActionKind.DISCARD:
+            if action.changes:
+                writer.update(image_id, action.changes)
+            writer.delete(image_id)
+            return _Done("deleted; it is made again next", image_id)
+        case unhandled:
+            assert_never(unhandled)
+
+
+def _upload(
+    action: Action, image_id: str, writer: ImageWriter, progress: ProgressFactory | None
+) -> _Done:
+    assert action.source is not None
+    bar = progress(action.image) if progress is not None else None
+    ok = False
+    try:
+        size = writer.upload(image_id, action.image, action.source, bar, _store(action))
+        ok = True
+    finally:
+        if bar is not None:
+            bar.finish(ok)
+    return _Done(f"uploaded {size} bytes", image_id, size)
+
+
+def _import(action: Action, image_id: str, writer: ImageWriter, marker: str) -> _Done:
+    assert action.source is not None
+    if action.source.region is not None:
+        writer.glance_download(image_id, action.image, action.source, marker, _store(action))
+        return _Done(f"pulled by Glance from region {action.source.region}", image_id)
+    writer.web_download(image_id, action.image, action.source, _store(action))
+    return _Done("imported by Glance", image_id)
 
 
 def _store(action: Action) -> str | None:
@@ -339,15 +353,18 @@ def _store(action: Action) -> str | None:
 
 
 def _run_member(action: Action, image_id: str, writer: ImageWriter) -> str:
-    if action.member is None:
-        raise GlanceCatalogError(f"image '{action.image}': {action.kind.value} names no member")
-    if action.kind is ActionKind.ADD_MEMBER:
-        writer.add_member(image_id, action.member)
-        return f"added member {action.member}"
-    if action.kind is ActionKind.REMOVE_MEMBER:
-        writer.remove_member(image_id, action.member)
-        return f"removed member {action.member}"
-    if action.accept_with is None:
-        raise GlanceCatalogError(f"image '{action.image}': accept_member names no cloud")
-    writer.accept_member(image_id, action.member, action.accept_with)
-    return f"accepted for {action.member} with cloud '{action.accept_with}'"
+    member = action.member
+    assert member is not None  # Action's invariant: every member step names its member
+    match action.kind:
+        case ActionKind.ADD_MEMBER:
+            writer.add_member(image_id, member)
+            return f"added member {member}"
+        case ActionKind.REMOVE_MEMBER:
+            writer.remove_member(image_id, member)
+            return f"removed member {member}"
+        case ActionKind.ACCEPT_MEMBER:
+            assert action.accept_with is not None
+            writer.accept_member(image_id, member, action.accept_with)
+            return f"accepted for {member} with cloud '{action.accept_with}'"
+        case other:
+            raise AssertionError(f"{other.value} is not a member step")
