@@ -1,6 +1,8 @@
 """Run a Plan through an ImageWriter, image by image isolated: a failed step skips the rest of
 that image's steps and never stops the other images. Images run concurrently (``parallel``);
-one image's steps always run in plan order."""
+one image's steps always run in plan order. The changes filed under one manifest image (a
+versioned image's versions, a replaced version deleted) run in one pipeline: they share its
+fate, and a name passes between them in order."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from typing import NamedTuple, Protocol, assert_never
 from catalog.errors import GlanceCatalogError
 from catalog.model import ImageSource, marker_tag
 from reconciler.core.actions import Action, ActionKind, FieldChange
+from reconciler.core.changes import ImageChange
 from reconciler.core.plan import Plan
 from reconciler.errors import DataRefused, ImportTimedOut
 from reconciler.sources.stream import ByteProgress
@@ -89,7 +92,10 @@ class _Done(NamedTuple):
 
 @dataclass(frozen=True)
 class ApplyReport:
+    """The result of each step, in plan order, and the plan's ``changes`` they belong to."""
+
     results: tuple[ActionResult, ...]
+    changes: tuple[ImageChange, ...] = ()
 
     @property
     def failed(self) -> tuple[ActionResult, ...]:
@@ -116,44 +122,45 @@ def check_applicable(plan: Plan, max_delete: int) -> None:
 
 
 class ImagePipeline:
-    """One image's steps in plan order, with the id its reserve produced, the ids of images
-    that were made again (old id -> new id), and whether a step failed (which skips the rest
-    of this image's steps, and only these). ``marker`` is the plan's catalog marker."""
+    """The steps of the changes filed under one manifest image, in plan order, with the id
+    each change's reserve produced, the ids of images that were made again (old id -> new id),
+    and whether a step failed (which skips the rest of these steps, and only these). ``marker``
+    is the plan's catalog marker."""
 
     def __init__(self, marker: str) -> None:
         self.marker = marker
-        self.actions: list[tuple[int, Action]] = []
-        self.created: dict[str | None, str] = {}
+        self.steps: list[tuple[int, ImageChange, Action]] = []
+        self.created: dict[int, str] = {}
         self.remade: dict[str, str] = {}
         self.failure: str | None = None
 
-    def stage(self, deletes: bool) -> list[tuple[int, Action]]:
+    def stage(self, deletes: bool) -> list[tuple[int, ImageChange, Action]]:
         """This image's deletes, or all its other steps, with their plan indexes."""
-        return [step for step in self.actions if step[1].kind.late == deletes]
+        return [step for step in self.steps if step[2].kind.late == deletes]
 
-    def target(self, action: Action) -> str | None:
+    def target(self, change: ImageChange, action: Action) -> str | None:
         """The id the action works on now: the plan's, or the one that took its place (the
-        RESERVE of the same version made it, or it was made again)."""
+        RESERVE of its change made it, or it was made again)."""
         if action.image_id is None:
-            return self.created.get(action.version)
+            return self.created.get(id(change))
         return self.remade.get(action.image_id, action.image_id)
 
     def take_new_id(self, old: str, new: str) -> None:
-        for version, created in self.created.items():
+        for change, created in self.created.items():
             if created == old:
-                self.created[version] = new
+                self.created[change] = new
         self.remade[old] = new
 
     def run(
         self,
-        steps: list[tuple[int, Action]],
+        steps: list[tuple[int, ImageChange, Action]],
         writer: ImageWriter,
         progress: ProgressFactory | None,
         record: Callable[[int, ActionResult], None],
         interrupted: threading.Event,
     ) -> None:
-        for index, action in steps:
-            image_id = self.target(action)
+        for index, change, action in steps:
+            image_id = self.target(change, action)
             started = time.monotonic()
             if interrupted.is_set() and self.failure is None:
                 self.failure = "apply was interrupted"
@@ -171,7 +178,7 @@ class ImagePipeline:
                 continue
             size = None
             try:
-                if action.kind in (ActionKind.UPLOAD, ActionKind.IMPORT):
+                if action.kind.moves_data:
                     detail, image_id, size = self._data(action, image_id, writer, progress)
                 else:
                     detail, image_id, size = _run(action, image_id, writer, progress, self.marker)
@@ -181,7 +188,7 @@ class ImagePipeline:
             else:
                 outcome = Outcome.DONE
                 if action.kind is ActionKind.RESERVE and image_id is not None:
-                    self.created[action.version] = image_id
+                    self.created[id(change)] = image_id
             seconds = time.monotonic() - started
             record(index, ActionResult(action, outcome, detail, seconds, image_id, size))
 
@@ -235,9 +242,9 @@ def apply_plan(
     order."""
     check_applicable(plan, max_delete)
     pipelines: dict[str, ImagePipeline] = {}
-    for index, action in enumerate(plan.actions):
-        pipeline = pipelines.setdefault(action.image, ImagePipeline(marker_tag(plan.catalog)))
-        pipeline.actions.append((index, action))
+    for index, (change, action) in enumerate(plan.steps):
+        pipeline = pipelines.setdefault(change.image, ImagePipeline(marker_tag(plan.catalog)))
+        pipeline.steps.append((index, change, action))
     results: dict[int, ActionResult] = {}
     lock = threading.Lock()
     interrupted = threading.Event()
@@ -264,7 +271,7 @@ def apply_plan(
             pool.shutdown(wait=True, cancel_futures=True)
             raise
         pool.shutdown(wait=True)
-    return ApplyReport(tuple(results[index] for index in sorted(results)))
+    return ApplyReport(tuple(results[index] for index in sorted(results)), plan.changes)
 
 
 def _run(

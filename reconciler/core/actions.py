@@ -110,10 +110,9 @@ class FieldChange:
 
 @dataclass(frozen=True)
 class Replacement:
-    """Marks every step of one replacement: a new image takes the place of the Glance image
+    """What a REPLACE or REMAKE change replaces: a new image takes the place of the Glance image
     ``old_id`` (a replacement proper, or a broken image deleted and made again). ``why`` says
-    what changed, for people; it never steers apply. The steps of one replacement share
-    ``image``, ``version`` and this value, which is how reports group them."""
+    what changed, for people; it never steers apply."""
 
     old_id: str
     why: str
@@ -157,7 +156,6 @@ class Action:
     recreatable: bool = False
     version: str | None = None
     stores: tuple[str, ...] = ()
-    replacement: Replacement | None = None
 
     def __post_init__(self) -> None:
         if problem := self._misfit():
