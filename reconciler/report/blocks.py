@@ -5,7 +5,7 @@ bookkeeping set apart. Pure."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from enum import StrEnum
 from typing import assert_never
 
@@ -21,13 +21,14 @@ BOOKKEEPING_PREFIX = "glance_catalog_"
 @dataclass(frozen=True)
 class Block:
     """What a report shows as one item of an image: a single action, or (``replacement``
-    set) every step of one replacement in plan order. ``actions`` is never empty, and all its
-    actions share ``image`` and ``version``."""
+    set) every step of one replacement in plan order, ``kind`` saying which (REPLACE or
+    REMAKE). ``actions`` is never empty, and all its actions share ``image`` and ``version``."""
 
     image: str
     version: str | None
     actions: tuple[Action, ...]
     replacement: Replacement | None = None
+    kind: ChangeKind | None = None
 
     @property
     def label(self) -> str:
@@ -52,10 +53,10 @@ def image_blocks(
             continue
         if id(change) not in placed:
             placed[id(change)] = len(blocks)
-            blocks.append(Block(action.image, action.version, (), mark))
+            blocks.append(Block(action.image, action.version, (), mark, change.kind))
         at = placed[id(change)]
         block = blocks[at]
-        blocks[at] = Block(block.image, block.version, (*block.actions, action), mark)
+        blocks[at] = replace(block, actions=(*block.actions, action))
     return list(images.items())
 
 

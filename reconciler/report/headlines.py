@@ -9,6 +9,7 @@ from typing import assert_never
 from catalog.model import Compression
 from catalog.secrets import redact_url
 from reconciler.core.actions import Action, ActionKind, FieldChange
+from reconciler.core.changes import ChangeKind
 from reconciler.report.blocks import Block
 
 MEMBER_VERBS = {
@@ -119,8 +120,7 @@ def block_headline(block: Block) -> str:
     when the old image is broken and deleted first); a single action's own headline."""
     if block.replacement is None:
         return headline(block.actions[0])
-    discards = any(action.kind is ActionKind.DISCARD for action in block.actions)
-    verb = "must be made again" if discards else "must be replaced"
+    verb = "must be made again" if block.kind is ChangeKind.REMAKE else "must be replaced"
     return f"{verb} ({short_digests(block.replacement.why)})"
 
 
