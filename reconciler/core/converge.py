@@ -100,7 +100,7 @@ def _remake(
     )
     remade = create(desired, snapshot, marker, reason=f"recreated: {why}")
     steps.changes.append(
-        change_of(ChangeKind.REMAKE, [discard, *remade.steps()], Replacement(observed.id, why))
+        change_of(ChangeKind.REMAKE, [discard, *remade.actions()], Replacement(observed.id, why))
     )
     steps.conflicts += remade.conflicts
     steps.notes += remade.notes

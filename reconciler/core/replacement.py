@@ -69,12 +69,12 @@ def replace_image(
             actions += delete(desired.name, stale, "an unusable earlier replacement")
         new_id = None
         staged = create(staging, snapshot, marker)
-        made = staged.steps()
+        made = staged.actions()
         made[0] = replace(made[0], reason=f"replacement: {why}")
     else:
         new_id = reusable.id
         staged = update_in_place(staging, reusable, snapshot, marker)
-        made = staged.steps()
+        made = staged.actions()
     # Filed under the manifest name: one image's steps share its fate in apply.
     actions += [replace(action, image=desired.name) for action in made]
     steps.conflicts += [replace(conflict, image=desired.name) for conflict in staged.conflicts]

@@ -57,7 +57,7 @@ class ImageSteps:
         self.notes += members.notes
         return members.actions
 
-    def steps(self) -> list[Action]:
+    def actions(self) -> list[Action]:
         """Every step of every change, change by change."""
         return [step for change in self.changes for step in change.steps]
 

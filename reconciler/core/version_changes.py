@@ -47,10 +47,7 @@ class FamilyChanges:
         ]
         return drafts[-1] if drafts else None
 
-    def steps(self) -> list[Action]:
-        return [step for draft in self.drafts for step in draft.steps]
-
-    def changes(self) -> list[ImageChange]:
+    def finished(self) -> list[ImageChange]:
         """The drafts that have steps, as changes; an image that stays is an UPDATE, or a
         MEMBERS change when only its memberships change."""
         found = []

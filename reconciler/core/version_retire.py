@@ -27,7 +27,7 @@ def retire(family: FamilyPlan, label: str, observed: ObservedImage, why: str) ->
             step = Action(
                 ActionKind.RETIRE, desired.name, observed.id, reason=f"version {shown} is {why}"
             )
-            family.family.add(ChangeKind.RETIRE, label or None, [step])
+            family.changes.add(ChangeKind.RETIRE, label or None, [step])
             return
         family.steps.notes.append(
             Note(
@@ -88,4 +88,4 @@ def _set_aside(
         steps.append(Action(ActionKind.UPDATE, image, observed.id, tuple(changes), reason=reason))
     if deactivate and observed.status == "active":
         steps.append(Action(ActionKind.DEACTIVATE, image, observed.id, reason=reason))
-    family.family.add(ChangeKind.UPDATE, label or None, steps)
+    family.changes.add(ChangeKind.UPDATE, label or None, steps)

@@ -37,7 +37,7 @@ class Role(Enum):
 
 
 class FamilyPlan:
-    """Collects one versioned image's changes (``family``), conflicts and notes (``steps``).
+    """Collects one versioned image's changes (``changes``), conflicts and notes (``steps``).
     ``now`` (ISO 8601, UTC) is recorded as the time a version takes the name."""
 
     def __init__(
@@ -55,15 +55,15 @@ class FamilyPlan:
         self.stuck_after = stuck_after
         self.now = now
         self.steps = steps
-        self.family = FamilyChanges(desired.name)
+        self.changes = FamilyChanges(desired.name)
 
     def finish(self) -> ImageSteps:
         """The steps planned; a conflict for each name a version would take from an image
         this catalog does not manage."""
-        self.steps.changes += self.family.changes()
+        self.steps.changes += self.changes.finished()
         taken = {
             str(change.after)
-            for action in self.steps.steps()
+            for action in self.steps.actions()
             for change in action.changes
             if change.path == "name" and change.after is not None
         }
@@ -121,7 +121,7 @@ class FamilyPlan:
                 (FieldChange("protected", True, False),) if observed.protected else (),
                 reason=f"will be recreated: {why}",
             )
-            self.family.add(ChangeKind.DELETE, label, [discard])
+            self.changes.add(ChangeKind.DELETE, label, [discard])
             observed = None
         if observed is None:
             self._make(version, role, instance)
@@ -136,7 +136,7 @@ class FamilyPlan:
             replace(instance, name=observed.name, hidden=observed.hidden) if renaming else instance
         )
         converged = converge(base, observed, self.snapshot, self.marker, self.stuck_after)
-        draft = self.family.take(label, converged.changes)
+        draft = self.changes.take(label, converged.changes)
         self.steps.conflicts += [
             replace(
                 conflict, image=self.desired.name, message=f"version '{label}': {conflict.message}"
@@ -145,7 +145,7 @@ class FamilyPlan:
         ]
         self.steps.notes += [replace(note, image=self.desired.name) for note in converged.notes]
         if renaming:
-            draft = draft or self.family.add(ChangeKind.UPDATE, label, [])
+            draft = draft or self.changes.add(ChangeKind.UPDATE, label, [])
             self._rename(draft, label, observed.id, role, observed.name, observed.hidden, instance)
 
     def _unfit(self, version: ImageVersion, instance: DesiredImage, observed: ObservedImage) -> str:
@@ -189,7 +189,7 @@ class FamilyPlan:
         current = role is Role.CURRENT
         staged = replace(instance, name=staged_name, hidden=True if current else instance.hidden)
         made = create(staged, self.snapshot, self.marker, reason=f"new version {label}")
-        draft = self.family.take(label, made.changes)
+        draft = self.changes.take(label, made.changes)
         self.steps.notes += [replace(note, image=self.desired.name) for note in made.notes]
         self.steps.conflicts += [
             replace(conflict, image=self.desired.name) for conflict in made.conflicts
