@@ -11,8 +11,11 @@ from catalog.model import ImageState, MemberSpec, Visibility
 from reconciler.core.actions import Action, ActionKind, FieldChange, Replacement
 from reconciler.core.changes import ChangeKind, ImageChange, execution_order
 from reconciler.core.planner import make_plan
+from reconciler.executor import apply_plan
 from tests.unit.builders import catalog, desired, observed_like, snapshot
 from tests.unit.report_plans import mixed_plan
+from tests.unit.test_executor import RecordingWriter
+from tests.unit.test_versions import plan_for, versioned
 
 
 def kinds(plan_changes: tuple[ImageChange, ...]) -> list[tuple[str, ChangeKind]]:
@@ -99,3 +102,17 @@ def test_steps_run_by_the_order_table_then_image_and_the_name_is_taken_before_it
         ("delete", "a", None),
     ]
     assert [change for change, _ in order] == [create, takes, gives, delete]
+
+
+def test_each_change_works_on_the_image_its_own_reserve_made() -> None:
+    plan = plan_for(versioned("20240601", "20240701"))
+    assert [change.kind for change in plan.changes] == [ChangeKind.CREATE, ChangeKind.CREATE]
+    writer = RecordingWriter()
+    assert apply_plan(plan, writer).ok
+    assert writer.calls == [
+        ("reserve", "ubuntu 20240601"),
+        ("reserve", "ubuntu 20240701"),
+        ("upload", "id-ubuntu 20240601"),
+        ("upload", "id-ubuntu 20240701"),
+        ("update", "id-ubuntu 20240701"),
+    ]
