@@ -1,6 +1,8 @@
 """Run a Plan through an ImageWriter, image by image isolated: a failed step skips the rest of
 that image's steps and never stops the other images. Images run concurrently (``parallel``);
-one image's steps always run in plan order."""
+one image's steps always run in plan order. The changes filed under one manifest image (a
+versioned image's versions, a replaced version deleted) run in one pipeline: they share its
+fate, and a name passes between them in order."""
 
 from __future__ import annotations
 
@@ -8,11 +10,12 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import NamedTuple, Protocol
+from typing import NamedTuple, Protocol, assert_never
 
 from catalog.errors import GlanceCatalogError
 from catalog.model import ImageSource, marker_tag
 from reconciler.core.actions import Action, ActionKind, FieldChange
+from reconciler.core.changes import ImageChange
 from reconciler.core.plan import Plan
 from reconciler.core.results import ActionResult, ApplyReport, Outcome
 from reconciler.errors import DataRefused, ImportTimedOut
@@ -80,46 +83,46 @@ def check_applicable(plan: Plan, max_delete: int) -> None:
 
 
 class ImagePipeline:
-    """One image's steps in plan order, with the id its reserve produced, the ids of images
-    that were made again (old id -> new id), and whether a step failed (which skips the rest
-    of this image's steps, and only these). ``marker`` is the plan's catalog marker; sources
-    are read with ``read_timeout`` (--timeout)."""
+    """The steps of the changes filed under one manifest image, in plan order, with the id
+    each change's reserve produced, the ids of images that were made again (old id -> new id),
+    and whether a step failed (which skips the rest of these steps, and only these). ``marker``
+    is the plan's catalog marker; sources are read with ``read_timeout`` (--timeout)."""
 
     def __init__(self, marker: str, read_timeout: float = READ_TIMEOUT) -> None:
         self.marker = marker
         self.read_timeout = read_timeout
-        self.actions: list[tuple[int, Action]] = []
-        self.created: dict[str | None, str] = {}
+        self.steps: list[tuple[int, ImageChange, Action]] = []
+        self.created: dict[int, str] = {}
         self.remade: dict[str, str] = {}
         self.failure: str | None = None
 
-    def stage(self, deletes: bool) -> list[tuple[int, Action]]:
+    def stage(self, deletes: bool) -> list[tuple[int, ImageChange, Action]]:
         """This image's deletes, or all its other steps, with their plan indexes."""
-        return [step for step in self.actions if step[1].kind.late == deletes]
+        return [step for step in self.steps if step[2].kind.late == deletes]
 
-    def target(self, action: Action) -> str | None:
+    def target(self, change: ImageChange, action: Action) -> str | None:
         """The id the action works on now: the plan's, or the one that took its place (the
-        RESERVE of the same version made it, or it was made again)."""
+        RESERVE of its change made it, or it was made again)."""
         if action.image_id is None:
-            return self.created.get(action.version)
+            return self.created.get(id(change))
         return self.remade.get(action.image_id, action.image_id)
 
     def take_new_id(self, old: str, new: str) -> None:
-        for version, created in self.created.items():
+        for change, created in self.created.items():
             if created == old:
-                self.created[version] = new
+                self.created[change] = new
         self.remade[old] = new
 
     def run(
         self,
-        steps: list[tuple[int, Action]],
+        steps: list[tuple[int, ImageChange, Action]],
         writer: ImageWriter,
         progress: ProgressFactory | None,
         record: Callable[[int, ActionResult], None],
         interrupted: threading.Event,
     ) -> None:
-        for index, action in steps:
-            image_id = self.target(action)
+        for index, change, action in steps:
+            image_id = self.target(change, action)
             started = time.monotonic()
             if interrupted.is_set() and self.failure is None:
                 self.failure = "apply was interrupted"
@@ -137,7 +140,7 @@ class ImagePipeline:
                 continue
             size = None
             try:
-                if action.kind in (ActionKind.UPLOAD, ActionKind.IMPORT):
+                if action.kind.moves_data:
                     detail, image_id, size = self._data(action, image_id, writer, progress)
                 else:
                     detail, image_id, size = _run(
@@ -149,7 +152,7 @@ class ImagePipeline:
             else:
                 outcome = Outcome.DONE
                 if action.kind is ActionKind.RESERVE and image_id is not None:
-                    self.created[action.version] = image_id
+                    self.created[id(change)] = image_id
             seconds = time.monotonic() - started
             record(index, ActionResult(action, outcome, detail, seconds, image_id, size))
 
@@ -204,11 +207,11 @@ def apply_plan(
     order. Sources are read with ``read_timeout`` (--timeout)."""
     check_applicable(plan, max_delete)
     pipelines: dict[str, ImagePipeline] = {}
-    for index, action in enumerate(plan.actions):
+    for index, (change, action) in enumerate(plan.steps):
         pipeline = pipelines.setdefault(
-            action.image, ImagePipeline(marker_tag(plan.catalog), read_timeout)
+            change.image, ImagePipeline(marker_tag(plan.catalog), read_timeout)
         )
-        pipeline.actions.append((index, action))
+        pipeline.steps.append((index, change, action))
     results: dict[int, ActionResult] = {}
     lock = threading.Lock()
     interrupted = threading.Event()
@@ -235,7 +238,7 @@ def apply_plan(
             pool.shutdown(wait=True, cancel_futures=True)
             raise
         pool.shutdown(wait=True)
-    return ApplyReport(tuple(results[index] for index in sorted(results)))
+    return ApplyReport(tuple(results[index] for index in sorted(results)), plan.changes)
 
 
 def _run(
@@ -251,61 +254,81 @@ def _run(
         return _Done(f"created {new_id}", new_id)
     if image_id is None:
         raise GlanceCatalogError(f"image '{action.image}': no image id for {action.kind.value}")
-    if action.kind is ActionKind.UPLOAD:
-        assert action.source is not None
-        bar = progress(action.image) if progress is not None else None
-        ok = False
-        try:
-            data = SourceData(action.source, action.image, bar, read_timeout)
-            size = writer.upload(image_id, action.image, data, _store(action))
-            ok = True
-        finally:
-            if bar is not None:
-                bar.finish(ok)
-        return _Done(f"uploaded {size} bytes", image_id, size)
-    if action.kind is ActionKind.IMPORT:
-        assert action.source is not None
-        if action.source.region is not None:
-            writer.glance_download(image_id, action.image, action.source, marker, _store(action))
-            return _Done(f"pulled by Glance from region {action.source.region}", image_id)
-        data = SourceData(action.source, action.image, timeout=read_timeout)
-        writer.web_download(image_id, action.image, data, _store(action))
-        return _Done("imported by Glance", image_id)
-    if action.kind is ActionKind.COPY_TO_STORE:
-        writer.copy_to_stores(image_id, action.image, action.stores)
-        return _Done(f"copied to {', '.join(action.stores)}", image_id)
-    if action.kind is ActionKind.REMOVE_FROM_STORE:
-        (store,) = action.stores
-        writer.remove_from_store(image_id, action.image, store)
-        return _Done(f"removed from {store}", image_id)
-    if action.kind in (ActionKind.UPDATE, ActionKind.PREPARE):
-        writer.update(image_id, action.changes)
-        return _Done(f"updated {len(action.changes)} field(s)", image_id)
-    if action.kind is ActionKind.RENAME:
-        writer.update(image_id, action.changes)
-        return _Done(f"renamed to {action.changes[0].after}", image_id)
-    if action.kind.is_member_change:
-        return _Done(_run_member(action, image_id, writer), image_id)
-    if action.kind is ActionKind.DEACTIVATE:
-        writer.deactivate(image_id)
-        return _Done("deactivated", image_id)
-    if action.kind is ActionKind.REACTIVATE:
-        writer.reactivate(image_id)
-        return _Done("reactivated", image_id)
-    if action.kind is ActionKind.DELETE:
-        writer.delete(image_id)
-        return _Done("deleted", image_id)
-    if action.kind is ActionKind.RETIRE:
-        refused = writer.retire(image_id)
-        if refused is None:
-            return _Done("deleted", image_id)
-        return _Done(f"Glance refused the delete ({refused}); hidden instead", image_id)
-    if action.kind is ActionKind.DISCARD:
-        if action.changes:
+    match action.kind:
+        case ActionKind.RESERVE:
+            raise AssertionError("a reserve runs above")
+        case ActionKind.UPLOAD:
+            return _upload(action, image_id, writer, progress, read_timeout)
+        case ActionKind.IMPORT:
+            return _import(action, image_id, writer, marker, read_timeout)
+        case ActionKind.COPY_TO_STORE:
+            writer.copy_to_stores(image_id, action.image, action.stores)
+            return _Done(f"copied to {', '.join(action.stores)}", image_id)
+        case ActionKind.REMOVE_FROM_STORE:
+            (store,) = action.stores
+            writer.remove_from_store(image_id, action.image, store)
+            return _Done(f"removed from {store}", image_id)
+        case ActionKind.UPDATE | ActionKind.PREPARE:
             writer.update(image_id, action.changes)
-        writer.delete(image_id)
-        return _Done("deleted; it is made again next", image_id)
-    raise AssertionError(f"unhandled action kind {action.kind}")
+            return _Done(f"updated {len(action.changes)} field(s)", image_id)
+        case ActionKind.RENAME:
+            writer.update(image_id, action.changes)
+            return _Done(f"renamed to {action.changes[0].after}", image_id)
+        case ActionKind.ADD_MEMBER | ActionKind.REMOVE_MEMBER | ActionKind.ACCEPT_MEMBER:
+            return _Done(_run_member(action, image_id, writer), image_id)
+        case ActionKind.DEACTIVATE:
+            writer.deactivate(image_id)
+            return _Done("deactivated", image_id)
+        case ActionKind.REACTIVATE:
+            writer.reactivate(image_id)
+            return _Done("reactivated", image_id)
+        case ActionKind.DELETE:
+            writer.delete(image_id)
+            return _Done("deleted", image_id)
+        case ActionKind.RETIRE:
+            refused = writer.retire(image_id)
+            if refused is None:
+                return _Done("deleted", image_id)
+            return _Done(f"Glance refused the delete ({refused}); hidden instead", image_id)
+        case ActionKind.DISCARD:
+            if action.changes:
+                writer.update(image_id, action.changes)
+            writer.delete(image_id)
+            return _Done("deleted; it is made again next", image_id)
+        case unhandled:
+            assert_never(unhandled)
+
+
+def _upload(
+    action: Action,
+    image_id: str,
+    writer: ImageWriter,
+    progress: ProgressFactory | None,
+    read_timeout: float,
+) -> _Done:
+    assert action.source is not None
+    bar = progress(action.image) if progress is not None else None
+    ok = False
+    try:
+        data = SourceData(action.source, action.image, bar, read_timeout)
+        size = writer.upload(image_id, action.image, data, _store(action))
+        ok = True
+    finally:
+        if bar is not None:
+            bar.finish(ok)
+    return _Done(f"uploaded {size} bytes", image_id, size)
+
+
+def _import(
+    action: Action, image_id: str, writer: ImageWriter, marker: str, read_timeout: float
+) -> _Done:
+    assert action.source is not None
+    if action.source.region is not None:
+        writer.glance_download(image_id, action.image, action.source, marker, _store(action))
+        return _Done(f"pulled by Glance from region {action.source.region}", image_id)
+    data = SourceData(action.source, action.image, timeout=read_timeout)
+    writer.web_download(image_id, action.image, data, _store(action))
+    return _Done("imported by Glance", image_id)
 
 
 def _store(action: Action) -> str | None:
@@ -313,15 +336,18 @@ def _store(action: Action) -> str | None:
 
 
 def _run_member(action: Action, image_id: str, writer: ImageWriter) -> str:
-    if action.member is None:
-        raise GlanceCatalogError(f"image '{action.image}': {action.kind.value} names no member")
-    if action.kind is ActionKind.ADD_MEMBER:
-        writer.add_member(image_id, action.member)
-        return f"added member {action.member}"
-    if action.kind is ActionKind.REMOVE_MEMBER:
-        writer.remove_member(image_id, action.member)
-        return f"removed member {action.member}"
-    if action.accept_with is None:
-        raise GlanceCatalogError(f"image '{action.image}': accept_member names no cloud")
-    writer.accept_member(image_id, action.member, action.accept_with)
-    return f"accepted for {action.member} with cloud '{action.accept_with}'"
+    member = action.member
+    assert member is not None  # Action's invariant: every member step names its member
+    match action.kind:
+        case ActionKind.ADD_MEMBER:
+            writer.add_member(image_id, member)
+            return f"added member {member}"
+        case ActionKind.REMOVE_MEMBER:
+            writer.remove_member(image_id, member)
+            return f"removed member {member}"
+        case ActionKind.ACCEPT_MEMBER:
+            assert action.accept_with is not None
+            writer.accept_member(image_id, member, action.accept_with)
+            return f"accepted for {member} with cloud '{action.accept_with}'"
+        case other:
+            raise AssertionError(f"{other.value} is not a member step")

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import Protocol
+from typing import Protocol, assert_never
 
 from catalog.model import Catalog, ImageSource
 from reconciler.core.actions import ActionKind
@@ -94,18 +94,38 @@ def preflight(
     probes: dict[tuple[str, str], Callable[[], str | None]] = {}
     for action in plan.actions:
         source = action.source
-        if action.kind in (ActionKind.UPLOAD, ActionKind.IMPORT) and source is not None:
-            probes.setdefault(
-                (action.image, f"source {source.location} {source.checksum}"),
-                _source_probe(action.image, source, catalog, checks, fed_regions),
-            )
-        if action.kind is ActionKind.COPY_TO_STORE:
-            probes.setdefault((action.image, "copy-image"), checks.copy_problem)
-        if action.kind is ActionKind.ACCEPT_MEMBER and action.accept_with and action.member:
-            probes.setdefault(
-                (action.image, f"cloud {action.accept_with} for {action.member}"),
-                partial(checks.accept_cloud_problem, action.accept_with, action.member),
-            )
+        match action.kind:
+            case ActionKind.UPLOAD | ActionKind.IMPORT:
+                assert source is not None
+                probes.setdefault(
+                    (action.image, f"source {source.location} {source.checksum}"),
+                    _source_probe(action.image, source, catalog, checks, fed_regions),
+                )
+            case ActionKind.COPY_TO_STORE:
+                probes.setdefault((action.image, "copy-image"), checks.copy_problem)
+            case ActionKind.ACCEPT_MEMBER:
+                assert action.accept_with is not None and action.member is not None
+                probes.setdefault(
+                    (action.image, f"cloud {action.accept_with} for {action.member}"),
+                    partial(checks.accept_cloud_problem, action.accept_with, action.member),
+                )
+            case (
+                ActionKind.DISCARD
+                | ActionKind.RESERVE
+                | ActionKind.PREPARE
+                | ActionKind.REMOVE_MEMBER
+                | ActionKind.UPDATE
+                | ActionKind.REACTIVATE
+                | ActionKind.REMOVE_FROM_STORE
+                | ActionKind.ADD_MEMBER
+                | ActionKind.RENAME
+                | ActionKind.DEACTIVATE
+                | ActionKind.DELETE
+                | ActionKind.RETIRE
+            ):
+                pass  # nothing Glance could refuse before apply
+            case unhandled:
+                assert_never(unhandled)
     if not probes:
         return plan
     keys = sorted(probes)

@@ -128,15 +128,21 @@ def check_saved_plan(
             )
         # Sources come from the manifests (unchanged, as the digest shows), not from the
         # file: the file holds them redacted.
-        actions = tuple(
-            replace(action, source=_manifest_source(catalog, action.image, action.version))
-            if action.source is not None
-            else action
-            for action in saved.actions
+        changes = tuple(
+            replace(
+                change,
+                steps=tuple(
+                    replace(action, source=_manifest_source(catalog, action.image, action.version))
+                    if action.source is not None
+                    else action
+                    for action in change.steps
+                ),
+            )
+            for change in saved.changes
         )
         checks = RunChecks(SourceProbe(gateway.retrier.run, settings.timeout), gateway)
         checked = preflight(
-            replace(saved, actions=actions), catalog, checks, settings.parallel, fed_regions
+            replace(saved, changes=changes), catalog, checks, settings.parallel, fed_regions
         )
         return checked, gateway
     except BaseException:

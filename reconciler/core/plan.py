@@ -1,22 +1,29 @@
-"""The Plan: an ordered list of actions plus what it was computed from; a stable JSON form."""
+"""The Plan: one change per Glance image plus what it was computed from; a stable JSON form."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from catalog.model import Checksum, Compression, ImageSource, TransferMethod
 from catalog.secrets import redact_url
 from reconciler.core.actions import Action, ActionKind, FieldChange, Replacement
+from reconciler.core.changes import ChangeKind, ImageChange, execution_order
+from reconciler.core.plan_legacy import legacy_changes
 from reconciler.errors import GlanceCatalogError
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 5
+# Version 5 added "changes": each change's kind, reason and replacement, and its steps as
+# indexes into "actions" (a step no longer carries its replacement). Version 4 is a plan set
+# (reconciler.core.plan_set), never one cloud's plan: saved files tell them apart by it.
 # Version 3 added versioned images (retire, an action's version), stores and compressed or
-# checksum-file sources; a version 2 plan holds none of them and reads as it was. A
+# checksum-file sources; a version 2 plan holds none of them and reads as it was. Versions 2
+# and 3 are read by grouping their actions into changes (reconciler.core.plan_legacy). A
 # glance-download source adds "region" to its source (only there): older plans lack it.
-READABLE_VERSIONS = (2, 3)
+READABLE_VERSIONS = (2, 3, 5)
 
 
 @dataclass(frozen=True)
@@ -75,10 +82,12 @@ class ResolvedChecksum:
 class Plan:
     """What apply will do, and what it was computed from.
 
-    Actions are in execution order. ``observed_fingerprint`` is the Snapshot fingerprint and
-    ``catalog_digest`` the Catalog digest the plan was made from; the same inputs give a
-    byte-identical ``to_json()``. ``manifests`` are the files the catalog was read from, as
-    given, so that a saved plan can be checked against them before it is applied.
+    ``changes`` are one per Glance image, in the order they were planned; ``steps`` (and
+    ``actions``) are every step of every change in execution order. ``observed_fingerprint``
+    is the Snapshot fingerprint and ``catalog_digest`` the Catalog digest the plan was made
+    from; the same inputs give a byte-identical ``to_json()``. ``manifests`` are the files the
+    catalog was read from, as given, so that a saved plan can be checked against them before
+    it is applied.
     ``checksums`` holds, sorted by image, every checksum read from a checksum file (what the
     manifests' digest does not pin down): a saved plan is stale when one reads differently.
     """
@@ -88,19 +97,31 @@ class Plan:
     catalog: str
     catalog_digest: str
     observed_fingerprint: str
-    actions: tuple[Action, ...]
+    changes: tuple[ImageChange, ...]
     conflicts: tuple[Conflict, ...] = ()
     notes: tuple[Note, ...] = ()
     manifests: tuple[str, ...] = ()
     checksums: tuple[ResolvedChecksum, ...] = ()
     format_version: int = FORMAT_VERSION
 
+    @cached_property
+    def steps(self) -> tuple[tuple[ImageChange, Action], ...]:
+        """Every step, with its change, in execution order."""
+        return execution_order(self.changes)
+
+    @property
+    def actions(self) -> tuple[Action, ...]:
+        """Every step in execution order: the flat view results and the JSON list use."""
+        return tuple(step for _, step in self.steps)
+
     @property
     def has_changes(self) -> bool:
-        return bool(self.actions)
+        return bool(self.changes)
 
     @property
     def deletions(self) -> tuple[Action, ...]:
+        """The steps that delete a Glance image (a replacement deletes the image it replaces,
+        unless it keeps it): what --max-delete counts."""
         return tuple(action for action in self.actions if action.kind.deletes)
 
     def to_json(self) -> str:
@@ -113,6 +134,7 @@ class Plan:
             "manifests": list(self.manifests),
             "observed_fingerprint": self.observed_fingerprint,
             "actions": [_action_to_json(action) for action in self.actions],
+            "changes": _changes_to_json(self.steps, self.changes),
             "conflicts": [conflict.to_json() for conflict in self.conflicts],
             "notes": [note.to_json() for note in self.notes],
         }
@@ -133,13 +155,23 @@ class Plan:
                     f"plan format version {version!r} is not supported (this tool reads "
                     f"{', '.join(map(str, READABLE_VERSIONS))}); re-run plan"
                 )
+            actions = [_action_from_json(item) for item in document["actions"]]
+            if version < FORMAT_VERSION:
+                changes = legacy_changes(
+                    [
+                        (action, _replacement_from_json(item))
+                        for action, item in zip(actions, document["actions"], strict=True)
+                    ]
+                )
+            else:
+                changes = _changes_from_json(document["changes"], actions)
             return cls(
                 cloud=document["cloud"],
                 project_id=document["project_id"],
                 catalog=document["catalog"],
                 catalog_digest=document["catalog_digest"],
                 observed_fingerprint=document["observed_fingerprint"],
-                actions=tuple(_action_from_json(item) for item in document["actions"]),
+                changes=changes,
                 conflicts=tuple(Conflict(**item) for item in document.get("conflicts", [])),
                 notes=tuple(Note(**item) for item in document.get("notes", [])),
                 manifests=tuple(str(path) for path in document.get("manifests", [])),
@@ -211,9 +243,6 @@ def _action_to_json(action: Action) -> dict[str, Any]:
         "stores": list(action.stores),
         "reason": action.reason,
     }
-    if action.replacement is not None:
-        # Only then: a plan without replacements reads as it always did.
-        document["replacement"] = action.replacement.to_json()
     return document
 
 
@@ -231,6 +260,56 @@ def _action_from_json(document: dict[str, Any]) -> Action:
         version=document.get("version"),
         # Absent from plans saved before multi-store.
         stores=tuple(str(store) for store in document.get("stores", ())),
-        # Absent from plans saved before replacements were marked (they render ungrouped).
-        replacement=Replacement(**replaced) if (replaced := document.get("replacement")) else None,
     )
+
+
+def _replacement_from_json(document: dict[str, Any]) -> Replacement | None:
+    """A step's replacement, in plans before version 5: absent from plans saved before
+    replacements were marked (they render ungrouped)."""
+    replaced = document.get("replacement")
+    return Replacement(**replaced) if replaced else None
+
+
+def _changes_to_json(
+    steps: tuple[tuple[ImageChange, Action], ...], changes: tuple[ImageChange, ...]
+) -> list[dict[str, Any]]:
+    """Each change with its steps as indexes into the plan's "actions" (execution order)."""
+    indexes: dict[int, list[int]] = {id(change): [] for change in changes}
+    for index, (change, _) in enumerate(steps):
+        indexes[id(change)].append(index)
+    found = []
+    for change in changes:
+        document: dict[str, Any] = {
+            "change": change.kind.value,
+            "image": change.image,
+            "version": change.version,
+            "reason": change.reason,
+            "steps": indexes[id(change)],
+        }
+        if change.replacement is not None:
+            document["replacement"] = change.replacement.to_json()
+        found.append(document)
+    return found
+
+
+def _changes_from_json(
+    documents: list[dict[str, Any]], actions: list[Action]
+) -> tuple[ImageChange, ...]:
+    """The changes of a version 5 plan; every action belongs to exactly one change."""
+    taken = [index for document in documents for index in document["steps"]]
+    if sorted(taken) != list(range(len(actions))):
+        raise ValueError("each action must belong to exactly one change")
+    changes = []
+    for document in documents:
+        replaced = document.get("replacement")
+        changes.append(
+            ImageChange(
+                ChangeKind(document["change"]),
+                document["image"],
+                document["version"],
+                document["reason"],
+                tuple(actions[index] for index in document["steps"]),
+                Replacement(**replaced) if replaced else None,
+            )
+        )
+    return tuple(changes)

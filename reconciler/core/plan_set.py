@@ -36,7 +36,7 @@ class PlanSet:
                 "targets": len(self.entries),
                 "failed": sum(1 for entry in self.entries if entry.failed),
                 "changed": sum(
-                    1 for entry in self.entries if entry.plan is not None and entry.plan.actions
+                    1 for entry in self.entries if entry.plan is not None and entry.plan.changes
                 ),
             },
         }
@@ -68,7 +68,7 @@ def _entry_to_json(entry: TargetPlan) -> dict[str, Any]:
 
 
 def read_saved(text: str) -> PlanSet | Plan:
-    """A saved plan file: a plan set (format 4) or one cloud's plan (formats 2 and 3)."""
+    """A saved plan file: a plan set (format 4) or one cloud's plan (formats 2, 3 and 5)."""
     try:
         document = json.loads(text)
     except ValueError as error:

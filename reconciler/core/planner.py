@@ -3,8 +3,8 @@
 Each manifest image is matched to the Glance image that holds it (by ``id`` when the manifest
 gives one, else by name among the images carrying the catalog's marker; an unmanaged namesake
 is taken over only with ``adopt``). Managed images no manifest names are orphans: deleted with
-prune, else listed as notes. Actions run phase by phase in ActionKind order and by image name
-within a phase (stable, so one image's steps keep their order): the order is deterministic.
+prune, else listed as notes. The plan holds one change per Glance image, in the order they are
+planned; its steps run in reconciler.core.changes.execution_order: deterministic.
 """
 
 from __future__ import annotations
@@ -14,16 +14,16 @@ import json
 
 from catalog.model import Catalog, DesiredImage, ImageState
 from catalog.secrets import redact_url
+from reconciler.core.converge import converge
 from reconciler.core.observed import PREVIOUS_PROPERTY, ObservedImage, Snapshot
 from reconciler.core.placement import checked_stores
 from reconciler.core.plan import Note, Plan, ResolvedChecksum
+from reconciler.core.replacement import replacement_name
 from reconciler.core.steps import (
     STUCK_AFTER_SECONDS,
     ImageSteps,
-    converge,
     create,
-    delete,
-    replacement_name,
+    deletion,
 )
 from reconciler.core.versions import plan_versions
 
@@ -44,21 +44,23 @@ def make_plan(
     for listed in catalog.images:
         desired, unusable = checked_stores(listed, snapshot)
         steps = plan_image(desired, snapshot, catalog.marker, stuck_after)
-        planned.actions += steps.actions
+        planned.changes += steps.changes
         planned.conflicts += steps.conflicts
         planned.conflicts += [unusable] if unusable else []
         planned.notes += steps.notes
         planned.claimed |= steps.claimed
     for previous in _previous_versions(catalog, snapshot, planned.claimed):
         planned.claimed.add(previous.id)
-        planned.actions += delete(
-            previous.properties[PREVIOUS_PROPERTY],
-            previous,
-            f"a replaced version ({previous.name}); keep_previous is false",
+        planned.changes.append(
+            deletion(
+                previous.properties[PREVIOUS_PROPERTY],
+                previous,
+                f"a replaced version ({previous.name}); keep_previous is false",
+            )
         )
     for orphan in _orphans(catalog, snapshot, planned.claimed):
         if prune:
-            planned.actions += delete(orphan.name, orphan, "not in the manifest (prune)")
+            planned.changes.append(deletion(orphan.name, orphan, "not in the manifest (prune)"))
         else:
             planned.notes.append(
                 Note(
@@ -73,7 +75,7 @@ def make_plan(
         catalog=catalog.name,
         catalog_digest=catalog.digest,
         observed_fingerprint=observed_fingerprint(catalog, snapshot),
-        actions=tuple(sorted(planned.actions, key=lambda a: (a.kind.phase, a.image))),
+        changes=tuple(planned.changes),
         conflicts=tuple(sorted(planned.conflicts, key=lambda c: (c.image, c.message))),
         notes=tuple(sorted(planned.notes, key=lambda n: (n.image, n.message))),
         manifests=tuple(str(path) for path in catalog.files),
@@ -171,7 +173,7 @@ def _plan_existing(
 ) -> ImageSteps:
     if desired.state is ImageState.ABSENT:
         return ImageSteps(
-            actions=delete(desired.name, observed, "state: absent"), claimed={observed.id}
+            changes=[deletion(desired.name, observed, "state: absent")], claimed={observed.id}
         )
     return converge(desired, observed, snapshot, marker, stuck_after)
 

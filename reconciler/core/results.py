@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from reconciler.core.actions import Action
+from reconciler.core.changes import ImageChange
 
 
 class Outcome(StrEnum):
@@ -31,7 +32,10 @@ class ActionResult:
 
 @dataclass(frozen=True)
 class ApplyReport:
+    """The result of each step, in plan order, and the plan's ``changes`` they belong to."""
+
     results: tuple[ActionResult, ...]
+    changes: tuple[ImageChange, ...] = ()
 
     @property
     def failed(self) -> tuple[ActionResult, ...]:

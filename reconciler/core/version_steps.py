@@ -1,39 +1,33 @@
-"""The steps of one versioned image's versions: keep (make, converge, promote or demote) and
-retire. Pure; the matching of Glance images to versions is in reconciler.core.versions."""
+"""The steps of one versioned image's kept versions: make, converge, promote or demote. Pure;
+the matching of Glance images to versions is in reconciler.core.versions, retiring versions
+in reconciler.core.version_retire."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from enum import Enum
 
-from catalog.model import (
-    DesiredImage,
-    ImageState,
-    ImageVersion,
-    RetireAction,
-    SupersededAction,
-)
+from catalog.model import DesiredImage, ImageState, ImageVersion, SupersededAction
 from reconciler.core.actions import Action, ActionKind, FieldChange
+from reconciler.core.changes import ChangeKind
+from reconciler.core.converge import broken_reason, converge
 from reconciler.core.diff import FORMAT_FIELDS
 from reconciler.core.observed import (
     CURRENT_SINCE_PROPERTY,
-    RETIRE_REFUSED_PROPERTY,
     VERSION_OF_PROPERTY,
     VERSION_PROPERTY,
     ObservedImage,
     Snapshot,
 )
-from reconciler.core.plan import Conflict, Note
+from reconciler.core.plan import Conflict
 from reconciler.core.steps import (
     BUSY_STATES,
     ImageSteps,
-    broken_reason,
-    converge,
     create,
-    previous_name,
     recorded_checksum,
     wanted_checksum,
 )
+from reconciler.core.version_changes import Draft, FamilyChanges
 
 
 class Role(Enum):
@@ -43,9 +37,8 @@ class Role(Enum):
 
 
 class FamilyPlan:
-    """Collects one versioned image's steps; renames are kept apart so that the image taking
-    the name is renamed before the one giving it up. ``now`` (ISO 8601, UTC) is recorded as the
-    time a version takes the name."""
+    """Collects one versioned image's changes (``changes``), conflicts and notes (``steps``).
+    ``now`` (ISO 8601, UTC) is recorded as the time a version takes the name."""
 
     def __init__(
         self,
@@ -62,14 +55,15 @@ class FamilyPlan:
         self.stuck_after = stuck_after
         self.now = now
         self.steps = steps
-        self.promotions: list[Action] = []
-        self.demotions: list[Action] = []
+        self.changes = FamilyChanges(desired.name)
 
     def finish(self) -> ImageSteps:
-        self.steps.actions += self.promotions + self.demotions
+        """The steps planned; a conflict for each name a version would take from an image
+        this catalog does not manage."""
+        self.steps.changes += self.changes.finished()
         taken = {
             str(change.after)
-            for action in self.steps.actions
+            for action in self.steps.actions()
             for change in action.changes
             if change.path == "name" and change.after is not None
         }
@@ -83,9 +77,6 @@ class FamilyPlan:
                     "rename or delete it by hand, or change version_name",
                 )
         return self.steps
-
-    def _file(self, label: str, actions: list[Action]) -> list[Action]:
-        return [replace(action, image=self.desired.name, version=label) for action in actions]
 
     def _conflict(self, version: ImageVersion, message: str, hint: str) -> None:
         self.steps.conflicts.append(
@@ -123,18 +114,14 @@ class FamilyPlan:
         if len(self.steps.conflicts) > conflicts:
             return
         if observed is not None and why:
-            self.steps.actions += self._file(
-                label,
-                [
-                    Action(
-                        ActionKind.DISCARD,
-                        self.desired.name,
-                        observed.id,
-                        (FieldChange("protected", True, False),) if observed.protected else (),
-                        reason=f"will be recreated: {why}",
-                    )
-                ],
+            discard = Action(
+                ActionKind.DISCARD,
+                self.desired.name,
+                observed.id,
+                (FieldChange("protected", True, False),) if observed.protected else (),
+                reason=f"will be recreated: {why}",
             )
+            self.changes.add(ChangeKind.DELETE, label, [discard])
             observed = None
         if observed is None:
             self._make(version, role, instance)
@@ -149,7 +136,7 @@ class FamilyPlan:
             replace(instance, name=observed.name, hidden=observed.hidden) if renaming else instance
         )
         converged = converge(base, observed, self.snapshot, self.marker, self.stuck_after)
-        self.steps.actions += self._file(label, converged.actions)
+        draft = self.changes.take(label, converged.changes)
         self.steps.conflicts += [
             replace(
                 conflict, image=self.desired.name, message=f"version '{label}': {conflict.message}"
@@ -158,7 +145,8 @@ class FamilyPlan:
         ]
         self.steps.notes += [replace(note, image=self.desired.name) for note in converged.notes]
         if renaming:
-            self._rename(label, observed.id, role, observed.name, observed.hidden, instance)
+            draft = draft or self.changes.add(ChangeKind.UPDATE, label, [])
+            self._rename(draft, label, observed.id, role, observed.name, observed.hidden, instance)
 
     def _unfit(self, version: ImageVersion, instance: DesiredImage, observed: ObservedImage) -> str:
         """Why ``observed`` must be made again ("" when it can serve); a conflict is recorded
@@ -201,16 +189,17 @@ class FamilyPlan:
         current = role is Role.CURRENT
         staged = replace(instance, name=staged_name, hidden=True if current else instance.hidden)
         made = create(staged, self.snapshot, self.marker, reason=f"new version {label}")
-        self.steps.actions += self._file(label, made.actions)
+        draft = self.changes.take(label, made.changes)
         self.steps.notes += [replace(note, image=self.desired.name) for note in made.notes]
         self.steps.conflicts += [
             replace(conflict, image=self.desired.name) for conflict in made.conflicts
         ]
-        if current:
-            self._rename(label, None, role, staged_name, True, instance)
+        if current and draft is not None:
+            self._rename(draft, label, None, role, staged_name, True, instance)
 
     def _rename(
         self,
+        draft: Draft,
         label: str,
         image_id: str | None,
         role: Role,
@@ -218,17 +207,17 @@ class FamilyPlan:
         hidden: bool,
         instance: DesiredImage,
     ) -> None:
+        """A version takes the name (the current one) or gives it up; the rename that takes it
+        runs first (reconciler.core.changes.execution_order)."""
         changes = [FieldChange("name", before, instance.name)]
         if hidden != instance.hidden:
             changes.append(FieldChange("hidden", hidden, instance.hidden))
         if role is Role.CURRENT:
             changes.append(FieldChange(f"properties.{CURRENT_SINCE_PROPERTY}", None, self.now))
             reason = f"version {label} takes the name"
-            target = self.promotions
         else:
             reason = f"version {label} gives up the name"
-            target = self.demotions
-        target.append(
+        draft.steps.append(
             Action(
                 ActionKind.RENAME,
                 self.desired.name,
@@ -238,107 +227,3 @@ class FamilyPlan:
                 version=label,
             )
         )
-
-    def retire(self, label: str, observed: ObservedImage, why: str) -> None:
-        """Apply the beyond_keep policy to a version that is not kept."""
-        self.steps.claimed.add(observed.id)
-        policy = self.desired.retire.beyond_keep
-        shown = label or observed.id[:8]
-        name = (
-            self.desired.versioned_name(label)
-            if label
-            else previous_name(self.desired.name, observed)
-        )
-        if policy is RetireAction.DELETE:
-            refused = observed.properties.get(RETIRE_REFUSED_PROPERTY)
-            if refused is None and not observed.protected:
-                self.steps.actions.append(
-                    Action(
-                        ActionKind.RETIRE,
-                        self.desired.name,
-                        observed.id,
-                        reason=f"version {shown} is {why}",
-                        version=label or None,
-                    )
-                )
-                return
-            self.steps.notes.append(
-                Note(
-                    self.desired.name,
-                    f"version {shown} ({observed.id}) is {why} but is kept hidden: "
-                    + (
-                        f"Glance refused to delete it ({refused}); delete it by hand"
-                        if refused is not None
-                        else "it is protected; unprotect it to let rotation delete it"
-                    ),
-                )
-            )
-        deactivate = policy is RetireAction.DEACTIVATE
-        self._set_aside(
-            label, observed, name, not deactivate, deactivate, f"version {shown} is {why}"
-        )
-
-    def hold(self, label: str, observed: ObservedImage) -> None:
-        """A kept version the manifest does not list (a build a track offered): it carries its
-        versioned name and follows ``superseded``; it is not converged, its source being
-        unknown here."""
-        self.steps.claimed.add(observed.id)
-        policy = self.desired.retire.superseded
-        self._set_aside(
-            label,
-            observed,
-            self.desired.versioned_name(label),
-            policy is SupersededAction.HIDE,
-            policy is SupersededAction.DEACTIVATE,
-            f"version {label} is kept, not current",
-        )
-
-    def _set_aside(
-        self,
-        label: str,
-        observed: ObservedImage,
-        name: str,
-        hide: bool,
-        deactivate: bool,
-        reason: str,
-    ) -> None:
-        changes = []
-        if hide and not observed.hidden:
-            changes.append(FieldChange("hidden", False, True))
-        if VERSION_OF_PROPERTY not in observed.properties:
-            changes.append(
-                FieldChange(f"properties.{VERSION_OF_PROPERTY}", None, self.desired.name)
-            )
-        version = label or None
-        if observed.name != name:
-            self.demotions.append(
-                Action(
-                    ActionKind.RENAME,
-                    self.desired.name,
-                    observed.id,
-                    (FieldChange("name", observed.name, name), *changes),
-                    reason=reason,
-                    version=version,
-                )
-            )
-        elif changes:
-            self.steps.actions.append(
-                Action(
-                    ActionKind.UPDATE,
-                    self.desired.name,
-                    observed.id,
-                    tuple(changes),
-                    reason=reason,
-                    version=version,
-                )
-            )
-        if deactivate and observed.status == "active":
-            self.steps.actions.append(
-                Action(
-                    ActionKind.DEACTIVATE,
-                    self.desired.name,
-                    observed.id,
-                    reason=reason,
-                    version=version,
-                )
-            )

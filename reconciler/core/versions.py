@@ -28,9 +28,10 @@ from reconciler.core.observed import (
 from reconciler.core.steps import (
     STUCK_AFTER_SECONDS,
     ImageSteps,
-    delete,
+    deletion,
     recorded_checksum,
 )
+from reconciler.core.version_retire import hold, retire
 from reconciler.core.version_steps import FamilyPlan, Role
 
 
@@ -91,7 +92,7 @@ def plan_versions(
             legacy = None
     if desired.state is ImageState.ABSENT:
         for image in [*by_label.values(), *([legacy] if legacy else [])]:
-            steps.actions += delete(desired.name, image, "state: absent")
+            steps.changes.append(deletion(desired.name, image, "state: absent"))
         return steps
     now = datetime.fromtimestamp(snapshot.taken_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     plan = FamilyPlan(desired, snapshot, marker, stuck_after, now, steps)
@@ -102,7 +103,7 @@ def plan_versions(
         observed = by_label.get(version.version)
         if version.version not in kept:
             if observed is not None:
-                plan.retire(version.version, observed, "older than the versions kept")
+                retire(plan, version.version, observed, "older than the versions kept")
         elif current is not None and version.version == current.version:
             plan.keep(version, Role.CURRENT, observed)
         else:
@@ -111,11 +112,11 @@ def plan_versions(
         if label in declared:
             continue
         if label in kept:
-            plan.hold(label, observed)
+            hold(plan, label, observed)
         else:
-            plan.retire(label, observed, "no longer among the manifest's versions")
+            retire(plan, label, observed, "no longer among the manifest's versions")
     if legacy is not None:
-        plan.retire("", legacy, "held the name before the image had versions")
+        retire(plan, "", legacy, "held the name before the image had versions")
     return plan.finish()
 
 

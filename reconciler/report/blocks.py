@@ -1,15 +1,17 @@
-"""How reports see a plan: its actions grouped into blocks per image (one action, or every
-step of one replacement), counted per Glance image, with glance-catalog's own bookkeeping set
-apart. Pure."""
+"""How reports see a plan: its changes shown per image (a replacement as one block of all its
+steps, every other step on its own), counted per Glance image, with glance-catalog's own
+bookkeeping set apart. Pure."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from enum import StrEnum
+from typing import assert_never
 
 from catalog.model import marker_tag
-from reconciler.core.actions import Action, ActionKind, FieldChange, Replacement
+from reconciler.core.actions import Action, FieldChange, Replacement
+from reconciler.core.changes import ChangeKind, ImageChange
 from reconciler.core.results import ApplyReport, Outcome
 
 # Every property glance-catalog keeps for itself starts so (reconciler.core.observed's constants).
@@ -19,13 +21,14 @@ BOOKKEEPING_PREFIX = "glance_catalog_"
 @dataclass(frozen=True)
 class Block:
     """What a report shows as one item of an image: a single action, or (``replacement``
-    set) every step of one replacement in plan order. ``actions`` is never empty, and all its
-    actions share ``image`` and ``version``."""
+    set) every step of one replacement in plan order, ``kind`` saying which (REPLACE or
+    REMAKE). ``actions`` is never empty, and all its actions share ``image`` and ``version``."""
 
     image: str
     version: str | None
     actions: tuple[Action, ...]
     replacement: Replacement | None = None
+    kind: ChangeKind | None = None
 
     @property
     def label(self) -> str:
@@ -33,24 +36,27 @@ class Block:
         return f"{self.image} [{self.version}]" if self.version else self.image
 
 
-def image_blocks(actions: Sequence[Action]) -> list[tuple[str, list[Block]]]:
-    """Each image's blocks, images in the order their first action runs, blocks in the order
-    of their first action."""
+def image_blocks(
+    steps: Sequence[tuple[ImageChange, Action]],
+) -> list[tuple[str, list[Block]]]:
+    """Each image's blocks, from a plan's ``steps`` (``Plan.steps``): images in the order their
+    first step runs, blocks in the order of their first step; a change that replaces an image
+    is one block of all its steps."""
     images: dict[str, list[Block]] = {}
     # Where each replacement's block stands in its image's list.
-    placed: dict[tuple[str, str | None, Replacement], int] = {}
-    for action in actions:
+    placed: dict[int, int] = {}
+    for change, action in steps:
         blocks = images.setdefault(action.image, [])
-        mark = action.replacement
+        mark = change.replacement
         if mark is None:
             blocks.append(Block(action.image, action.version, (action,)))
             continue
-        key = (action.image, action.version, mark)
-        if key not in placed:
-            placed[key] = len(blocks)
-            blocks.append(Block(action.image, action.version, (), mark))
-        block = blocks[placed[key]]
-        blocks[placed[key]] = Block(block.image, block.version, (*block.actions, action), mark)
+        if id(change) not in placed:
+            placed[id(change)] = len(blocks)
+            blocks.append(Block(action.image, action.version, (), mark, change.kind))
+        at = placed[id(change)]
+        block = blocks[at]
+        blocks[at] = replace(block, actions=(*block.actions, action))
     return list(images.items())
 
 
@@ -63,11 +69,29 @@ class Change(StrEnum):
     DELETE = "delete"
 
 
+def counted(kind: ChangeKind) -> Change | None:
+    """Under which count a change of ``kind`` falls: a replacement (or an image made again)
+    once, under replace, though it deletes the old image too; a retired version under delete;
+    a change of memberships only under none (member changes are counted apart)."""
+    match kind:
+        case ChangeKind.CREATE:
+            return Change.CREATE
+        case ChangeKind.UPDATE:
+            return Change.UPDATE
+        case ChangeKind.REPLACE | ChangeKind.REMAKE:
+            return Change.REPLACE
+        case ChangeKind.DELETE | ChangeKind.RETIRE:
+            return Change.DELETE
+        case ChangeKind.MEMBERS:
+            return None
+        case unhandled:
+            assert_never(unhandled)
+
+
 @dataclass(frozen=True)
 class Counts:
-    """How many Glance images are created, updated, replaced and deleted, and how many member
-    changes: a replacement counts once, under replace (though it deletes the old image too),
-    member changes apart from the images they belong to. All counts are >= 0."""
+    """How many Glance images are created, updated, replaced and deleted (see ``counted``), and
+    how many member changes. All counts are >= 0."""
 
     create: int = 0
     update: int = 0
@@ -83,46 +107,11 @@ class Counts:
         return count
 
 
-@dataclass(frozen=True)
-class Unit:
-    """The steps (member changes aside) that change one Glance image, or that make one
-    replacement; ``change`` says which it is."""
-
-    image: str
-    version: str | None
-    change: Change
-    actions: tuple[Action, ...]
-
-
-def units(actions: Iterable[Action]) -> list[Unit]:
-    """The plan's actions as units, in the order of their first action. Steps that follow a
-    reserve carry no image id, so they fall in the reserve's unit."""
-    grouped: dict[tuple[str, str | None, str | None, Replacement | None], list[Action]] = {}
-    for action in actions:
-        if action.kind.is_member_change:
-            continue
-        mark = action.replacement
-        image_id = None if mark is not None else action.image_id
-        grouped.setdefault((action.image, action.version, image_id, mark), []).append(action)
-    found = []
-    for (image, version, _, mark), steps in grouped.items():
-        kinds = {step.kind for step in steps}
-        if mark is not None:
-            change = Change.REPLACE
-        elif ActionKind.RESERVE in kinds:
-            change = Change.CREATE
-        elif any(kind.deletes for kind in kinds):
-            change = Change.DELETE
-        else:
-            change = Change.UPDATE
-        found.append(Unit(image, version, change, tuple(steps)))
-    return found
-
-
-def _counted(found: Iterable[Unit], members: int) -> Counts:
-    tally = {change: 0 for change in Change}
-    for unit in found:
-        tally[unit.change] += 1
+def _counted(changes: Iterable[ImageChange], members: int) -> Counts:
+    tally = dict.fromkeys(Change, 0)
+    for change in changes:
+        if (under := counted(change.kind)) is not None:
+            tally[under] += 1
     return Counts(
         create=tally[Change.CREATE],
         update=tally[Change.UPDATE],
@@ -132,21 +121,24 @@ def _counted(found: Iterable[Unit], members: int) -> Counts:
     )
 
 
-def plan_counts(actions: Sequence[Action]) -> Counts:
-    return _counted(units(actions), sum(1 for a in actions if a.kind.is_member_change))
+def plan_counts(changes: Sequence[ImageChange]) -> Counts:
+    return _counted(changes, sum(change.member_steps for change in changes))
 
 
 def apply_counts(report: ApplyReport) -> tuple[Counts, tuple[str, ...]]:
-    """What an apply completed, counted as its plan was (a unit counts once every one of its
-    steps is done; member changes that were done), and the images (labels, sorted) with a
-    step that failed or was skipped."""
+    """What an apply completed, counted as its plan was (a change counts once each of its
+    steps the report has a result for, member steps aside, is done; member changes that were
+    done), and the images (labels, sorted) with a step that failed or was skipped."""
     outcome = {id(result.action): result.outcome for result in report.results}
-    actions = [result.action for result in report.results]
-    done = [
-        unit
-        for unit in units(actions)
-        if all(outcome[id(step)] is Outcome.DONE for step in unit.actions)
-    ]
+    done = []
+    for change in report.changes:
+        ended = [
+            outcome[id(step)]
+            for step in change.steps
+            if id(step) in outcome and not step.kind.is_member_change
+        ]
+        if ended and all(result is Outcome.DONE for result in ended):
+            done.append(change)
     members = sum(
         1 for r in report.results if r.action.kind.is_member_change and r.outcome is Outcome.DONE
     )

@@ -15,7 +15,7 @@ def drift_document(plan: Plan) -> dict[str, Any]:
     """The drift of every image: each planned action with the fields it changes (before is
     what Glance has, after what the manifest wants), plus conflicts and notes."""
     images: dict[str, list[dict[str, object]]] = {}
-    for action in plan.actions:
+    for change, action in plan.steps:
         entry: dict[str, object] = {
             "action": action.kind.value,
             "image_id": action.image_id,
@@ -23,8 +23,8 @@ def drift_document(plan: Plan) -> dict[str, Any]:
             "reason": action.reason,
             "changes": [change.to_json() for change in action.changes],
         }
-        if action.replacement is not None:
-            entry["replacement"] = action.replacement.to_json()
+        if change.replacement is not None:
+            entry["replacement"] = change.replacement.to_json()
         images.setdefault(action.image, []).append(entry)
     return {
         "in_sync": not plan.actions and not plan.conflicts,

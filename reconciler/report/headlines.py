@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+from typing import assert_never
 
 from catalog.model import Compression
 from catalog.secrets import redact_url
 from reconciler.core.actions import Action, ActionKind, FieldChange
+from reconciler.core.changes import ChangeKind
 from reconciler.report.blocks import Block
 
 MEMBER_VERBS = {
@@ -61,35 +63,39 @@ def headline(action: Action, *, in_block: bool = False) -> str:
     """What ``action`` will do, for people. ``in_block``: it is shown under its replacement's
     headline, which already says why."""
     target = f" ({action.image_id})" if action.image_id else ""
-    if action.kind is ActionKind.ACCEPT_MEMBER:
-        cloud = f"(cloud '{action.accept_with}')"
-        return f"{_member(action)} will accept its membership {cloud}{target}"
-    if action.kind is ActionKind.RESERVE:
-        # A replacement saved before steps were marked still says why on its own line.
-        if action.reason.startswith("replacement") and not in_block:
-            return f"will be created ({action.reason})"
-        return "will be created"
-    if action.kind in (ActionKind.UPLOAD, ActionKind.IMPORT):
-        return _data(action)
-    if action.kind is ActionKind.COPY_TO_STORE:
-        plural = "s" if len(action.stores) > 1 else ""
-        return f"data will be copied to store{plural} {', '.join(action.stores)}{target}"
-    if action.kind is ActionKind.REMOVE_FROM_STORE:
-        return f"data will be removed from store {', '.join(action.stores)}{target}"
-    if action.kind is ActionKind.UPDATE:
-        return f"will be updated in place{target}"
-    if action.kind is ActionKind.PREPARE:
-        return f"will get new formats before its data{target}"
-    if action.kind is ActionKind.DISCARD:
-        why = action.reason.removeprefix("will be recreated: ")
-        return f"will be deleted and made again{target}" + ("" if in_block else f" ({why})")
-    if action.kind is ActionKind.RENAME:
-        return f"will be renamed{target} ({action.reason})"
-    if action.kind.is_member_change:
-        return f"{_member(action)} {MEMBER_VERBS[action.kind]}{target}"
-    if action.kind is ActionKind.RETIRE:
-        return f"will be deleted{target} ({action.reason}; hidden instead if Glance refuses)"
-    return f"will be {action.kind.value}d{target}"
+    match action.kind:
+        case ActionKind.ACCEPT_MEMBER:
+            cloud = f"(cloud '{action.accept_with}')"
+            return f"{_member(action)} will accept its membership {cloud}{target}"
+        case ActionKind.RESERVE:
+            # A replacement saved before steps were marked still says why on its own line.
+            if action.reason.startswith("replacement") and not in_block:
+                return f"will be created ({action.reason})"
+            return "will be created"
+        case ActionKind.UPLOAD | ActionKind.IMPORT:
+            return _data(action)
+        case ActionKind.COPY_TO_STORE:
+            plural = "s" if len(action.stores) > 1 else ""
+            return f"data will be copied to store{plural} {', '.join(action.stores)}{target}"
+        case ActionKind.REMOVE_FROM_STORE:
+            return f"data will be removed from store {', '.join(action.stores)}{target}"
+        case ActionKind.UPDATE:
+            return f"will be updated in place{target}"
+        case ActionKind.PREPARE:
+            return f"will get new formats before its data{target}"
+        case ActionKind.DISCARD:
+            why = action.reason.removeprefix("will be recreated: ")
+            return f"will be deleted and made again{target}" + ("" if in_block else f" ({why})")
+        case ActionKind.RENAME:
+            return f"will be renamed{target} ({action.reason})"
+        case ActionKind.ADD_MEMBER | ActionKind.REMOVE_MEMBER:
+            return f"{_member(action)} {MEMBER_VERBS[action.kind]}{target}"
+        case ActionKind.RETIRE:
+            return f"will be deleted{target} ({action.reason}; hidden instead if Glance refuses)"
+        case ActionKind.REACTIVATE | ActionKind.DEACTIVATE | ActionKind.DELETE:
+            return f"will be {action.kind.value}d{target}"
+        case unhandled:
+            assert_never(unhandled)
 
 
 def _data(action: Action) -> str:
@@ -114,8 +120,7 @@ def block_headline(block: Block) -> str:
     when the old image is broken and deleted first); a single action's own headline."""
     if block.replacement is None:
         return headline(block.actions[0])
-    discards = any(action.kind is ActionKind.DISCARD for action in block.actions)
-    verb = "must be made again" if discards else "must be replaced"
+    verb = "must be made again" if block.kind is ChangeKind.REMAKE else "must be replaced"
     return f"{verb} ({short_digests(block.replacement.why)})"
 
 

@@ -94,7 +94,7 @@ def plan_event(plan: Plan, target: str, at: datetime) -> Event:
         "catalog": plan.catalog,
         "project_id": plan.project_id,
         "steps": len(plan.actions),
-        **_counts(plan_counts(plan.actions), done=False),
+        **_counts(plan_counts(plan.changes), done=False),
         "conflicts": len(plan.conflicts),
     }
 
@@ -162,7 +162,7 @@ def drift_events(plan: Plan, target: str, at: datetime) -> list[Event]:
             "target": target,
             "result": verdict,
             "drifted_images": len({action.image for action in plan.actions}),
-            **_counts(plan_counts(plan.actions), done=False),
+            **_counts(plan_counts(plan.changes), done=False),
             "conflicts": len(plan.conflicts),
         }
     )

@@ -72,7 +72,7 @@ def _images(plan: Plan, verbose: bool) -> tuple[list[str], set[str], bool]:
     out: list[str] = []
     symbols: set[str] = set()
     hidden = False
-    for _, blocks in image_blocks(plan.actions):
+    for _, blocks in image_blocks(plan.steps):
         lines: list[str] = []
         for block in blocks:
             shown, hid = _block_lines(block, plan.catalog, verbose)
@@ -117,7 +117,7 @@ def _table(targets: Sequence[TargetPlan]) -> list[str]:
         if entry.plan is None:
             cells = ["-"] * len(COLUMNS) + ["failed"]
         else:
-            counts = plan_counts(entry.plan.actions)
+            counts = plan_counts(entry.plan.changes)
             cells = [str(getattr(counts, column)) for column in COLUMNS]
             cells.append(str(len(entry.plan.conflicts)))
         label = entry.target.label.replace("|", "\\|")

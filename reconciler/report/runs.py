@@ -74,7 +74,7 @@ def run_counts(targets: Sequence[TargetPlan]) -> Counts:
     total = Counts()
     for entry in targets:
         if entry.plan is not None:
-            total += plan_counts(entry.plan.actions)
+            total += plan_counts(entry.plan.changes)
     return total
 
 

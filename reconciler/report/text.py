@@ -65,7 +65,7 @@ def plan_text(
         symbols.add(NOTE)
     lines += [""] if plan.notes else []
     hidden = False
-    for _, blocks in image_blocks(plan.actions):
+    for _, blocks in image_blocks(plan.steps):
         for block in blocks:
             shown, hid = _block(block, plan.catalog, style, verbose, symbols)
             lines += shown
@@ -151,4 +151,4 @@ def counts_text(counts: Counts) -> str:
 def summary(plan: Plan) -> str:
     """Counts Glance images, not actions: a replacement is one (though it creates one image
     and deletes another), member changes apart."""
-    return f"Plan: {counts_text(plan_counts(plan.actions))}."
+    return f"Plan: {counts_text(plan_counts(plan.changes))}."

@@ -59,7 +59,7 @@ def results(plan: Plan, failing: str | None = None) -> ApplyReport:
     failed: set[str] = set()
     for action in plan.actions:
         found.append(_result(action, failing, failed))
-    return ApplyReport(tuple(found))
+    return ApplyReport(tuple(found), plan.changes)
 
 
 def _result(action: Action, failing: str | None, failed: set[str]) -> ActionResult:

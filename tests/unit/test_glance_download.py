@@ -157,7 +157,7 @@ def test_the_data_step_is_an_import_from_the_region_in_text_and_json() -> None:
         f"({SHA})\n"
     ) in render_plan(plan)
     document = json.loads(plan.to_json())
-    assert document["format_version"] == 3
+    assert document["format_version"] == 5
     assert document["actions"][1]["source"] == {
         "url": None,
         "file": None,

@@ -35,7 +35,7 @@ def test_a_killed_image_is_discarded_and_made_again_in_the_same_plan() -> None:
     assert plan.actions[2].recreatable
     assert len(plan.deletions) == 1  # counts toward --max-delete
     # One replacement for reports: the discard and the remake share its mark.
-    assert {action.replacement for action in plan.actions} == {
+    assert {change.replacement for change, _ in plan.steps} == {
         Replacement("old", "Glance killed it (status killed)")
     }
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
+from catalog.model import ImageSource
 from reconciler.core.actions import Action, ActionKind
 from reconciler.core.results import ActionResult, Outcome
 from reconciler.report.apply_text import render_failures, render_report, render_result
@@ -12,7 +14,8 @@ from tests.unit.report_plans import mixed_plan, results
 
 
 def test_a_step_line_names_the_image_once_and_sizes_in_binary_units() -> None:
-    upload = Action(ActionKind.UPLOAD, "ubuntu", "id-1")
+    source = ImageSource(None, Path("disk.raw"), None)
+    upload = Action(ActionKind.UPLOAD, "ubuntu", "id-1", source=source)
     done = ActionResult(upload, Outcome.DONE, "uploaded 3145728 bytes", 2.04, "id-1", 3145728)
     assert render_result(done) == "ubuntu: upload id-1: done (uploaded 3.0 MiB, 2.0 s)"
     failed = ActionResult(

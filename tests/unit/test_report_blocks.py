@@ -6,15 +6,16 @@ from dataclasses import replace
 
 from reconciler.core import observed
 from reconciler.core.actions import Action, ActionKind, FieldChange, Replacement
+from reconciler.core.changes import ChangeKind, ImageChange, execution_order
 from reconciler.report.blocks import (
     BOOKKEEPING_PREFIX,
     Change,
     Counts,
     apply_counts,
+    counted,
     image_blocks,
     plan_counts,
     shown_changes,
-    units,
 )
 from tests.unit.builders import MARKER
 from tests.unit.report_plans import mixed_plan, replaced_plan, results
@@ -22,7 +23,7 @@ from tests.unit.report_plans import mixed_plan, replaced_plan, results
 
 def test_a_replacement_is_one_block_of_all_its_steps_in_plan_order() -> None:
     plan = replaced_plan()
-    ((image, blocks),) = image_blocks(plan.actions)
+    ((image, blocks),) = image_blocks(plan.steps)
     (block,) = blocks
     assert image == "ubuntu-24.04" and block.replacement is not None
     assert block.replacement.old_id == "old"
@@ -38,7 +39,7 @@ def test_a_replacement_is_one_block_of_all_its_steps_in_plan_order() -> None:
 
 def test_other_actions_are_blocks_of_one_in_the_order_images_first_act() -> None:
     plan = mixed_plan()
-    grouped = image_blocks(plan.actions)
+    grouped = image_blocks(plan.steps)
     assert [image for image, _ in grouped] == ["r", "s", "c", "g"]  # reserves first, by name
     s_blocks = dict(grouped)["s"]
     assert [len(block.actions) for block in s_blocks] == [1, 1, 1, 1]
@@ -48,19 +49,29 @@ def test_other_actions_are_blocks_of_one_in_the_order_images_first_act() -> None
 
 def test_two_replacements_of_one_image_stay_apart_and_versions_are_labelled() -> None:
     first, second = Replacement("a", "why a"), Replacement("b", "why b")
-    actions = [
-        Action(ActionKind.RESERVE, "x", None, replacement=first, version="1"),
-        Action(ActionKind.RESERVE, "x", None, replacement=second, version="2"),
-        Action(ActionKind.DELETE, "x", "a", replacement=first, version="1"),
+    one = (
+        Action(ActionKind.RESERVE, "x", None, version="1"),
+        Action(ActionKind.DELETE, "x", "a", version="1"),
+    )
+    changes = [
+        ImageChange(ChangeKind.REPLACE, "x", "1", "why a", one, first),
+        ImageChange(
+            ChangeKind.REPLACE,
+            "x",
+            "2",
+            "why b",
+            (Action(ActionKind.RESERVE, "x", None, version="2"),),
+            second,
+        ),
     ]
-    ((_, blocks),) = image_blocks(actions)
+    ((_, blocks),) = image_blocks(execution_order(changes))
     assert [(b.label, len(b.actions)) for b in blocks] == [("x [1]", 2), ("x [2]", 1)]
 
 
 def test_counts_are_by_image_a_replacement_once_member_changes_apart() -> None:
     plan = mixed_plan()
-    assert plan_counts(plan.actions) == Counts(create=1, update=1, replace=1, delete=1, members=2)
-    changes = {unit.image: unit.change for unit in units(plan.actions)}
+    assert plan_counts(plan.changes) == Counts(create=1, update=1, replace=1, delete=1, members=2)
+    changes = {change.image: counted(change.kind) for change in plan.changes}
     assert changes == {
         "s": Change.CREATE,
         "r": Change.REPLACE,
@@ -74,7 +85,7 @@ def test_counts_are_by_image_a_replacement_once_member_changes_apart() -> None:
 def test_an_apply_counts_the_images_whose_every_step_was_done() -> None:
     plan = mixed_plan()
     counts, failed = apply_counts(results(plan))
-    assert counts == plan_counts(plan.actions) and failed == ()
+    assert counts == plan_counts(plan.changes) and failed == ()
     counts, failed = apply_counts(results(plan, failing="r"))
     assert counts == Counts(create=1, update=1, replace=0, delete=1, members=2)
     assert failed == ("r",)

@@ -44,6 +44,6 @@ def test_one_target_of_a_run_over_targets_is_still_a_plan_set() -> None:
 def test_the_drift_report_marks_the_steps_of_a_replacement() -> None:
     plan = replaced_plan()
     (entry,) = json.loads(drift_report(plan))["images"]
-    mark = plan.actions[0].replacement
+    mark = plan.steps[0][0].replacement
     assert mark is not None and mark.why.startswith("source checksum sha256:")
     assert [step["replacement"] for step in entry["drift"]] == [mark.to_json()] * 5

@@ -85,7 +85,7 @@ def test_several_targets_get_a_row_and_a_section_each_and_a_failed_one_shows_why
 
 
 def test_an_empty_plan_and_an_in_sync_drift_say_so() -> None:
-    empty = replace(mixed_plan(), actions=())
+    empty = replace(mixed_plan(), changes=())
     assert markdown_plan(empty).endswith("No changes. Glance matches the catalog.\n")
     assert markdown_plan(empty, drift=True).endswith("In sync.\n")
     drifted = markdown_plan(mixed_plan(), drift=True)

@@ -65,7 +65,7 @@ def test_the_total_adds_every_targets_plan() -> None:
 
 
 def test_drift_over_targets_ends_with_how_many_are_in_sync() -> None:
-    in_sync = replace(mixed_plan(), actions=())
+    in_sync = replace(mixed_plan(), changes=())
     text = render_target_drifts(
         [
             TargetPlan(A, mixed_plan()),

@@ -10,7 +10,7 @@ from reconciler.core.actions import ActionKind, FieldChange
 from reconciler.core.observed import PREVIOUS_PROPERTY, SOURCE_PROPERTY
 from reconciler.core.plan import Plan
 from reconciler.core.planner import make_plan
-from reconciler.core.steps import replacement_name
+from reconciler.core.replacement import replacement_name
 from tests.unit.builders import MARKER, SHA, catalog, desired, observed_like, snapshot
 
 NEW_SHA = Checksum.parse("sha256:" + "ab" * 32)
@@ -111,7 +111,7 @@ def test_every_step_of_a_replacement_is_marked_with_the_old_image_and_what_chang
     image = with_new_source(visibility=Visibility.SHARED, members=(MemberSpec("a"),))
     old = observed_like(desired(), "old")
     plan = make_plan(catalog(image), replace(snapshot(old), projects={"a": "pa"}))
-    marks = {action.replacement for action in plan.actions}
+    marks = {change.replacement for change, _ in plan.steps}
     (mark,) = marks
     assert mark is not None and mark.old_id == "old"
     assert mark.why == f"source checksum {SHA} -> {NEW_SHA}"
@@ -120,7 +120,7 @@ def test_every_step_of_a_replacement_is_marked_with_the_old_image_and_what_chang
     assert Plan.from_json(plan.to_json()) == plan
     assert '"old_id": "old"' in plan.to_json()
     converged = make_plan(catalog(desired(min_ram=64)), snapshot(old))
-    assert {action.replacement for action in converged.actions} == {None}
+    assert {change.replacement for change, _ in converged.steps} == {None}
     assert '"replacement"' not in converged.to_json()
 
 
