@@ -14,7 +14,7 @@ from catalog.errors import GlanceCatalogError
 from catalog.model import Catalog
 from reconciler.core.targets import Target, TargetApply, TargetPlan, select_targets
 from reconciler.options import RunSettings
-from reconciler.runs import check_saved_plan, load_saved_catalog, plan_target
+from reconciler.planning import check_saved_plan, load_saved_catalog, plan_target
 
 if TYPE_CHECKING:
     from reconciler.core.plan import Plan

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 import click
 
 from catalog.errors import GlanceCatalogError
-from reconciler.cli.app import EXIT_ERROR, EXIT_OK, echo
+from reconciler.cli.app import echo
+from reconciler.core.exit_codes import ExitCode
 from reconciler.core.targets import Target, TargetPlan, combined_exit
 from reconciler.options import RunSettings, TargetChoice
 
@@ -28,7 +29,7 @@ def saved_fleet(path: Path, choice: TargetChoice, settings: RunSettings) -> tupl
     it is a plan over targets."""
     from reconciler.core.plan_set import PlanSet, read_saved
     from reconciler.fleet import Fleet, check_saved_fleet
-    from reconciler.runs import check_saved_plan, load_saved_catalog
+    from reconciler.planning import check_saved_plan, load_saved_catalog
 
     try:
         saved = read_saved(path.read_text(encoding="utf-8"))
@@ -88,7 +89,7 @@ def apply_one(
     check_applicable(the_plan, max_delete)
     if not the_plan.has_changes:
         output.outcome(ApplyReport(()))
-        return EXIT_OK
+        return ExitCode.OK
     if asking:
         confirm()
     with output.live(terminal=sys.stdout.isatty()) as console:
@@ -101,7 +102,7 @@ def apply_one(
             progress=console.upload_progress,
         )
     output.outcome(outcome)
-    return EXIT_OK if outcome.ok else EXIT_ERROR
+    return ExitCode.OK if outcome.ok else ExitCode.ERROR
 
 
 def apply_targets(
@@ -117,7 +118,7 @@ def apply_targets(
     from reconciler.fleet import apply_fleet, data_sources
     from reconciler.report.console import ApplyConsole
     from reconciler.report.jsonlog import JsonLog
-    from reconciler.report.runs import render_target_applies
+    from reconciler.report.run_text import render_target_applies
 
     entries = fleet.plans
     logs: dict[str, JsonLog] = {}

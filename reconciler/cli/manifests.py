@@ -12,7 +12,8 @@ import click
 from catalog.diagnostics import ManifestInvalid, diagnostics_as_json, one_line
 from catalog.errors import GlanceCatalogError
 from catalog.load import check_catalog
-from reconciler.cli.app import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, cli, echo
+from reconciler.cli.app import cli, echo
+from reconciler.core.exit_codes import ExitCode
 from reconciler.options import (
     ExportRequest,
     RunSettings,
@@ -43,14 +44,14 @@ def validate(paths: tuple[Path, ...], recursive: bool, output_format: str) -> in
             if result.diagnostics
             else '{"valid": true, "errors": []}'
         )
-        return EXIT_ERROR if result.diagnostics else EXIT_OK
+        return ExitCode.ERROR if result.diagnostics else ExitCode.OK
     if result.catalog is None:
         raise ManifestInvalid(result.diagnostics)
     echo(
         f"OK: catalog '{result.catalog.name}', {len(result.catalog.images)} images in "
         f"{len(result.files)} file(s)."
     )
-    return EXIT_OK
+    return ExitCode.OK
 
 
 @cli.command("update-versions")
@@ -67,7 +68,7 @@ def update_versions(
     added = update_manifests(paths, recursive=recursive, timeout=settings.timeout)
     for line in added or ["Every tracked image declares its newest upstream build."]:
         echo(line)
-    return EXIT_CHANGES if detailed_exitcode and added else EXIT_OK
+    return ExitCode.CHANGES if detailed_exitcode and added else ExitCode.OK
 
 
 @cli.command()
@@ -108,4 +109,4 @@ def export(clouds: tuple[str, ...], request: ExportRequest, settings: RunSetting
         if outcome.text is not None:
             echo(outcome.text, nl=False)
         echo(outcome.summary, err=True)
-    return EXIT_ERROR if failed else EXIT_OK
+    return ExitCode.ERROR if failed else ExitCode.OK

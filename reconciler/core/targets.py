@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from catalog.errors import GlanceCatalogError
 from catalog.model import Catalog
+from reconciler.core.exit_codes import ExitCode
 
 if TYPE_CHECKING:
     from reconciler.core.plan import Plan
@@ -72,14 +73,11 @@ class TargetApply:
         return bool(self.error) or self.report is None or not self.report.ok
 
 
-EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
-
-
-def combined_exit(failed: Sequence[bool], changed: Sequence[bool]) -> int:
+def combined_exit(failed: Sequence[bool], changed: Sequence[bool]) -> ExitCode:
     """1 if any target failed, else 2 if any changed (or drifted), else 0."""
     if any(failed):
-        return EXIT_ERROR
-    return EXIT_CHANGES if any(changed) else EXIT_OK
+        return ExitCode.ERROR
+    return ExitCode.CHANGES if any(changed) else ExitCode.OK
 
 
 def select_targets(

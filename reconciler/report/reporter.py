@@ -13,7 +13,7 @@ from reconciler.report.apply_output import ApplyOutput
 from reconciler.report.documents import drifts_json, plans_json
 from reconciler.report.jsonlog import JsonLog, drift_events, error_event, event_line, utc_now
 from reconciler.report.markdown import markdown_target_plans
-from reconciler.report.runs import conflict_lines, render_target_drifts, render_target_plans
+from reconciler.report.run_text import conflict_lines, render_target_drifts, render_target_plans
 from reconciler.report.style import Style, style_for, wants_colour
 
 

@@ -17,7 +17,8 @@ from catalog.errors import GlanceCatalogError
 from catalog.load import load_catalog
 from catalog.model import Catalog
 from catalog.secrets import redact_text
-from reconciler.cli.app import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, cli, echo
+from reconciler.cli.app import cli, echo
+from reconciler.core.exit_codes import ExitCode
 from reconciler.core.targets import Target, TargetPlan, combined_exit, select_targets
 from reconciler.options import (
     RunSettings,
@@ -58,7 +59,7 @@ def _failed(reporter: Reporter, entries: Sequence[TargetPlan]) -> int:
     """Exit 1, the conflicts and errors last on stderr (see Reporter.stderr_conflicts)."""
     for line in reporter.stderr_conflicts(entries, terminal=sys.stdout.isatty()):
         echo(one_line(line), err=True)
-    return EXIT_ERROR
+    return ExitCode.ERROR
 
 
 def _save(out: Path, text: str) -> None:
@@ -135,7 +136,7 @@ def plan(
         if reporter.output == "text":
             echo(f"Saved the plan to {out}; apply it with: glance-catalog apply {out}")
     changed = any(entry.plan is not None and entry.plan.has_changes for entry in entries)
-    return EXIT_CHANGES if detailed_exitcode and changed else EXIT_OK
+    return ExitCode.CHANGES if detailed_exitcode and changed else ExitCode.OK
 
 
 @cli.command()
