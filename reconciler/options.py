@@ -14,7 +14,12 @@ from typing import Any
 import click
 from click.shell_completion import CompletionItem
 
-from reconciler.report.registry import FORMAT_BY_NAME, LOG_FORMAT_BY_NAME
+from reconciler.report.registry import (
+    FORMAT_BY_NAME,
+    LOG_FORMAT_BY_NAME,
+    format_help,
+    log_format_help,
+)
 
 paths_argument = click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 recursive_option = click.option(
@@ -313,7 +318,7 @@ def report_options(
                     "output_format",
                     type=click.Choice(list(FORMAT_BY_NAME)),
                     default=None,
-                    help="text for people (default), json, or markdown for a pull-request comment.",
+                    help=format_help(),
                 ),
                 click.option("--json", "as_json", is_flag=True, help="The same as --format json."),
             ]
@@ -324,8 +329,7 @@ def report_options(
                     type=click.Choice(list(LOG_FORMAT_BY_NAME)),
                     default="text",
                     show_default=True,
-                    help="json: one JSON object a line per step and a summary, for log "
-                    "pipelines (no progress bars, no colour).",
+                    help=log_format_help(),
                 )
             )
         for option in reversed(options):

@@ -27,6 +27,8 @@ class DocumentFormat(ABC):
     plan says where it saved the plan; bookkeeping changes are shown with ``verbose``."""
 
     for_people: ClassVar[bool] = False
+    # What --help says of the format after its name (nothing: the name says it).
+    described: ClassVar[str] = ""
 
     def __init__(self, *, style: Style = plain, verbose: bool = False) -> None:
         self.style = style
@@ -101,6 +103,8 @@ class LogFormat(ABC):
     for_people: ClassVar[bool] = False
     # What it prints, for the message refusing it with a --format other than text.
     prints: ClassVar[str] = ""
+    # What --help says of the format after its name (nothing: not listed).
+    described: ClassVar[str] = ""
 
     def __init__(
         self, *, style: Style = plain, colour: bool = False, verbose: bool = False

@@ -294,6 +294,10 @@ class JsonLines(LogFormat):
     """Apply and drift as JSON events, one a line, for log pipelines."""
 
     prints: ClassVar[str] = "JSON lines"
+    described: ClassVar[str] = (
+        "one JSON object a line per step and a summary, for log pipelines (no progress bars, "
+        "no colour)"
+    )
 
     def drifts(self, targets: Sequence[TargetPlan], at: datetime | None) -> str:
         moment = at or utc_now()

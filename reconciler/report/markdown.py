@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
+from typing import ClassVar
 
 from reconciler.core.plan import Plan
 from reconciler.core.targets import Target, TargetPlan
@@ -183,6 +184,8 @@ def markdown_plan(plan: Plan, *, drift: bool = False, verbose: bool = False) -> 
 
 class MarkdownFormat(DocumentFormat):
     """``--format markdown``: a pull-request comment of a run's plans or drift checks."""
+
+    described: ClassVar[str] = "for a pull-request comment"
 
     def plans(self, targets: Sequence[TargetPlan]) -> str:
         return markdown_target_plans(targets, catalog=_catalog(targets), verbose=self.verbose)

@@ -20,3 +20,16 @@ LOG_FORMAT_BY_NAME: dict[str, type[LogFormat]] = {
     "text": TextLog,
     "json": JsonLines,
 }
+
+
+def format_help() -> str:
+    """--format's help: every format by name, with what it is for."""
+    items = [f"{name} {kind.described}".strip() for name, kind in FORMAT_BY_NAME.items()]
+    return f"{', '.join(items[:-1])}, or {items[-1]}." if len(items) > 1 else f"{items[0]}."
+
+
+def log_format_help() -> str:
+    """--log-format's help: the formats that say what they are for."""
+    return " ".join(
+        f"{name}: {kind.described}." for name, kind in LOG_FORMAT_BY_NAME.items() if kind.described
+    )

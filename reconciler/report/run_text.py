@@ -152,6 +152,7 @@ class TextFormat(DocumentFormat):
     """``--format text``, for people: with one target exactly the one-cloud text."""
 
     for_people: ClassVar[bool] = True
+    described: ClassVar[str] = "for people (default)"
 
     def plans(self, targets: Sequence[TargetPlan]) -> str:
         return render_target_plans(targets, self.style, verbose=self.verbose)
