@@ -23,10 +23,10 @@ from reconciler.core.targets import Target, TargetApply, TargetPlan, reads_as_on
 from reconciler.executor import ActionResult, ApplyReport, Outcome
 from reconciler.report.blocks import Counts, apply_counts, plan_counts
 from reconciler.report.format_types import ApplyOutput, LiveApply, LogFormat
-from reconciler.sources.stream import ByteProgress
 
 if TYPE_CHECKING:
     from reconciler.executor import ProgressFactory
+    from reconciler.sources.stream import ByteProgress
 
 Event = dict[str, Any]
 Clock = Callable[[], datetime]
