@@ -19,13 +19,11 @@ from reconciler.core.changes import ImageChange
 from reconciler.core.plan import Plan
 from reconciler.core.results import ActionResult, ApplyReport, Outcome
 from reconciler.errors import DataRefused, ImportTimedOut
-from reconciler.image_data import ByteProgress, ImageData
+from reconciler.image_data import ImageData, ProgressFactory
 from reconciler.sources.reading import READ_TIMEOUT
 from reconciler.sources.stream import SourceData
 
 DEFAULT_MAX_DELETE = 5
-# Makes the ByteProgress of one upload, given the image name.
-ProgressFactory = Callable[[str], ByteProgress | None]
 
 
 class ImageWriter(Protocol):

@@ -1,6 +1,10 @@
 """A run over targets: each planned (or its saved plan checked) and applied on its own, up to
 a bound at a time; one target failing never stops the others. Errors a target meets are its
-result, not the run's: the caller reports every target and combines the exit codes."""
+result, not the run's: the caller reports every target and combines the exit codes.
+
+Every run is one: a run over one cloud is a fleet of one target. Such a run fails as a whole,
+as it did before targets existed: its target's error (no plan, or a plan it refuses to apply)
+is the command's, raised here (``fail_as_one_cloud``)."""
 
 from __future__ import annotations
 
@@ -12,16 +16,22 @@ from typing import TYPE_CHECKING, TypeVar
 
 from catalog.errors import GlanceCatalogError
 from catalog.model import Catalog
-from reconciler.core.targets import Target, TargetApply, TargetPlan, select_targets
-from reconciler.runs import check_saved_plan, load_saved_catalog, plan_target, run_retrier
+from reconciler.core.targets import (
+    Target,
+    TargetApply,
+    TargetPlan,
+    reads_as_one_cloud,
+    select_targets,
+)
+from reconciler.planning import check_saved_plan, load_saved_catalog, plan_target, run_retrier
 from reconciler.settings import RunSettings
 
 if TYPE_CHECKING:
     from reconciler.core.plan import Plan
     from reconciler.core.plan_set import PlanSet
     from reconciler.core.results import ActionResult
-    from reconciler.executor import ProgressFactory
     from reconciler.gateway import GlanceGateway
+    from reconciler.image_data import ProgressFactory
 
 DEFAULT_PARALLEL_TARGETS = 4
 Item = TypeVar("Item")
@@ -88,7 +98,30 @@ def plan_fleet(
         )
 
     fleet.plans = _each(selected, one, bound)
+    fail_as_one_cloud(fleet, fleet.plans[0].error)
     return fleet
+
+
+def fail_as_one_cloud(fleet: Fleet, error: tuple[str, ...]) -> None:
+    """In a run over one cloud, its target's ``error`` (when there is one) is the command's:
+    raised, the fleet closed. A run over targets reports it as that target's and goes on."""
+    if error and reads_as_one_cloud([entry.target for entry in fleet.plans]):
+        fleet.close()
+        raise GlanceCatalogError(*error)
+
+
+def refuse_one_cloud(fleet: Fleet, max_delete: int) -> None:
+    """A run over one cloud whose plan cannot be applied (conflicts, more deletes than
+    allowed) is refused before anything is asked; over targets, ``apply_fleet`` reports a
+    refused target's plan as its outcome."""
+    from reconciler.executor import check_applicable
+
+    plan = fleet.plans[0].plan
+    if plan is not None and reads_as_one_cloud([entry.target for entry in fleet.plans]):
+        try:
+            check_applicable(plan, max_delete)
+        except GlanceCatalogError as error:
+            fail_as_one_cloud(fleet, error.lines)
 
 
 def check_saved_fleet(

@@ -8,7 +8,7 @@ both sides may import it without importing each other.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from typing import Protocol
 
@@ -60,3 +60,7 @@ class ImageData(Protocol):
     def open(self) -> AbstractContextManager[ImageStream]: ...
     def fetch_url(self) -> str: ...
     def probe(self) -> None: ...
+
+
+# Makes the ByteProgress of one upload, given the image name.
+ProgressFactory = Callable[[str], ByteProgress | None]

@@ -9,7 +9,7 @@ from pathlib import Path
 from catalog.errors import GlanceCatalogError
 from catalog.load import load_catalog
 from catalog.manifest_edit import add_version
-from reconciler.runs import run_retrier
+from reconciler.planning import run_retrier
 from reconciler.settings import RunSettings
 from reconciler.sources.upstream import find_upstream
 

@@ -10,11 +10,12 @@ import click
 
 from catalog.diagnostics import one_line
 from catalog.errors import GlanceCatalogError
-from reconciler.cli import manifests, runs
-from reconciler.cli.app import EXIT_BUG, EXIT_ERROR, EXIT_OK, cli, echo
+from reconciler.cli import manifests, reconcile
+from reconciler.cli.app import cli, echo
 from reconciler.cli.crashlog import log_crash, quiet_libraries
+from reconciler.core.exit_codes import ExitCode
 
-__all__ = ["cli", "main", "manifests", "runs"]
+__all__ = ["cli", "main", "manifests", "reconcile"]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -28,18 +29,18 @@ def main(argv: list[str] | None = None) -> None:
             "interrupted: steps already running were finished, no further step was started",
             err=True,
         )
-        code = EXIT_ERROR
+        code = ExitCode.ERROR
     except click.ClickException as error:
         error.show()
-        code = EXIT_ERROR
+        code = ExitCode.ERROR
     except GlanceCatalogError as error:
         for line in error.lines:
             echo(one_line(line), err=True)
-        code = EXIT_ERROR
+        code = ExitCode.ERROR
     except Exception as error:  # the last line of defence: never a bare traceback
         echo(
             f"unexpected error: {type(error).__name__}: {error}; traceback in {log_crash()}",
             err=True,
         )
-        code = EXIT_BUG
-    sys.exit(code if isinstance(code, int) else EXIT_OK)
+        code = ExitCode.BUG
+    sys.exit(int(code) if isinstance(code, int) else ExitCode.OK.value)

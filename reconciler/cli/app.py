@@ -1,14 +1,10 @@
-"""The command group and the one way the CLI prints. Exit codes: 0 success (no changes), 1
-expected error (bad input, cloud refused, apply failed, stale plan), 2 changes present (plan
---detailed-exitcode, drift), 3 unexpected error (a bug: traceback logged)."""
+"""The command group and the one way the CLI prints (exit codes: reconciler.core.exit_codes)."""
 
 from __future__ import annotations
 
 import click
 
 from catalog.secrets import redact_text
-
-EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_BUG = 0, 1, 2, 3
 
 
 def echo(text: str, *, err: bool = False, nl: bool = True) -> None:

@@ -1,6 +1,6 @@
-"""What apply does once it has its plans: over one cloud as it always did, over targets each
-target applied on its own (the regions a target pulls from first), and a saved plan file
-checked target by target before any of it is applied."""
+"""What apply does once it has its plans: each target applied on its own (the regions a
+target pulls from first; a run over one cloud is a run over one target), and a saved plan
+file checked target by target before any of it is applied."""
 
 from __future__ import annotations
 
@@ -11,25 +11,23 @@ from typing import TYPE_CHECKING
 import click
 
 from catalog.errors import GlanceCatalogError
-from reconciler.cli.app import EXIT_ERROR, EXIT_OK, echo
+from reconciler.cli.app import echo
+from reconciler.core.exit_codes import ExitCode
 from reconciler.core.targets import Target, TargetPlan, combined_exit
 from reconciler.settings import RunSettings, TargetChoice
 
 if TYPE_CHECKING:
-    from reconciler.core.results import ActionResult
-    from reconciler.executor import ProgressFactory
     from reconciler.fleet import Fleet
-    from reconciler.report.jsonlog import JsonLog
     from reconciler.report.reporter import Reporter
 
 
-def saved_fleet(path: Path, choice: TargetChoice, settings: RunSettings) -> tuple[Fleet, bool]:
+def saved_fleet(path: Path, choice: TargetChoice, settings: RunSettings) -> Fleet:
     """A plan saved by ``plan -o``, each target's checked against the manifests and the
-    cloud as they are now (a plan made from anything else is stale and refused); and whether
-    it is a plan over targets."""
+    cloud as they are now (a plan made from anything else is stale and refused): a plan set,
+    or one cloud's plan as a fleet of one."""
     from reconciler.core.plan_set import PlanSet, read_saved
     from reconciler.fleet import Fleet, check_saved_fleet
-    from reconciler.runs import check_saved_plan, load_saved_catalog, run_retrier
+    from reconciler.planning import check_saved_plan, load_saved_catalog, run_retrier
 
     try:
         saved = read_saved(path.read_text(encoding="utf-8"))
@@ -40,7 +38,7 @@ def saved_fleet(path: Path, choice: TargetChoice, settings: RunSettings) -> tupl
     except GlanceCatalogError as error:
         raise GlanceCatalogError(*(f"{path}: {line}" for line in error.lines)) from error
     if isinstance(saved, PlanSet):
-        return check_saved_fleet(saved, str(path), choice.clouds, choice.names, settings), True
+        return check_saved_fleet(saved, str(path), choice.clouds, choice.names, settings)
     if choice.names:
         raise GlanceCatalogError(
             f"{path}: the plan was made for one cloud, '{saved.cloud}'; --target chooses "
@@ -56,7 +54,7 @@ def saved_fleet(path: Path, choice: TargetChoice, settings: RunSettings) -> tupl
     checked, gateway = check_saved_plan(
         saved, catalog, target, str(path), settings, retrier=run_retrier(settings)
     )
-    return Fleet([TargetPlan(target, checked)], {target.name: gateway}), False
+    return Fleet([TargetPlan(target, checked)], {target.name: gateway})
 
 
 def confirm() -> None:
@@ -71,45 +69,7 @@ def confirm() -> None:
         raise GlanceCatalogError("apply cancelled; nothing was changed")
 
 
-def apply_one(
-    fleet: Fleet,
-    max_delete: int,
-    settings: RunSettings,
-    reporter: Reporter,
-    asking: bool,
-    quiet: bool,
-) -> int:
-    """Apply the plan of a run over one cloud."""
-    from reconciler.core.results import ApplyReport
-    from reconciler.executor import apply_plan, check_applicable
-
-    entry = fleet.plans[0]
-    if entry.plan is None:
-        raise GlanceCatalogError(*entry.error)
-    the_plan = entry.plan
-    output = reporter.apply_output(echo, quiet=quiet, target=entry.target.name)
-    output.plan(the_plan, asking=asking)
-    check_applicable(the_plan, max_delete)
-    if not the_plan.has_changes:
-        output.outcome(ApplyReport(()))
-        return EXIT_OK
-    if asking:
-        confirm()
-    with output.live(terminal=sys.stdout.isatty()) as console:
-        outcome = apply_plan(
-            the_plan,
-            fleet.gateways[entry.target.name],
-            on_result=console.step,
-            max_delete=max_delete,
-            parallel=settings.parallel,
-            progress=console.upload_progress,
-            read_timeout=settings.timeout,
-        )
-    output.outcome(outcome)
-    return EXIT_OK if outcome.ok else EXIT_ERROR
-
-
-def apply_targets(
+def apply_run(
     fleet: Fleet,
     max_delete: int,
     settings: RunSettings,
@@ -117,55 +77,29 @@ def apply_targets(
     reporter: Reporter,
     asking: bool,
     quiet: bool,
-) -> int:
-    """Apply the plans of a run over targets: one failing never stops the others."""
-    from reconciler.fleet import apply_fleet, data_sources
-    from reconciler.report.console import ApplyConsole
-    from reconciler.report.jsonlog import JsonLog
-    from reconciler.report.runs import render_target_applies
+) -> ExitCode:
+    """Apply the plans of a run, each target on its own: one failing never stops the others
+    (a run over one cloud is refused as a whole, see reconciler.fleet)."""
+    from reconciler.fleet import apply_fleet, data_sources, refuse_one_cloud
 
     entries = fleet.plans
-    logs: dict[str, JsonLog] = {}
-    if reporter.json_log:
-        shared = JsonLog(echo, "", quiet=quiet)
-        logs = {entry.target.name: shared.for_target(entry.target.name) for entry in entries}
-        for entry in entries:
-            if entry.plan is not None:
-                logs[entry.target.name].plan(entry.plan)
-            else:
-                logs[entry.target.name].error(entry.error)
-    elif not quiet or asking or any(entry.failed for entry in entries):
-        echo(reporter.plans(entries, over_targets=True), nl=False)
+    output = reporter.apply_output(echo, entries, quiet=quiet)
+    output.plans(asking=asking)
+    refuse_one_cloud(fleet, max_delete)
     if not any(entry.plan is not None and entry.plan.has_changes for entry in entries):
+        output.nothing_to_apply()
         return combined_exit([entry.failed for entry in entries], [])
     if asking:
         confirm()
-    console = ApplyConsole(
-        terminal=sys.stdout.isatty() and not logs,
-        quiet=quiet or bool(logs),
-        style=reporter.style,
-        colour=reporter.colour,
-    )
-    with console:
-
-        def report(target: Target, result: ActionResult) -> None:
-            if logs:
-                logs[target.name].step(result)
-            else:
-                console.step(result, target=target.label)
-
-        def progress(target: Target) -> ProgressFactory:
-            return lambda image: console.upload_progress(f"[{target.name}] {image}")
-
+    with output.live(terminal=sys.stdout.isatty()) as live:
         applies = apply_fleet(
-            fleet, max_delete, settings, report, progress, choice.parallel, data_sources(fleet)
+            fleet,
+            max_delete,
+            settings,
+            live.step,
+            live.upload_progress,
+            choice.parallel,
+            data_sources(fleet),
         )
-    if logs:
-        for done in applies:
-            if done.report is not None:
-                logs[done.target.name].summary(done.report)
-            else:
-                logs[done.target.name].error(done.error)
-    else:
-        echo(render_target_applies(applies, reporter.style), nl=False)
+    output.outcome(applies)
     return combined_exit([entry.failed for entry in applies], [])

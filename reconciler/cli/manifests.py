@@ -12,7 +12,7 @@ import click
 from catalog.diagnostics import ManifestInvalid, diagnostics_as_json, one_line
 from catalog.errors import GlanceCatalogError
 from catalog.load import check_catalog
-from reconciler.cli.app import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, cli, echo
+from reconciler.cli.app import cli, echo
 from reconciler.cli.options import (
     cloud_option,
     export_options,
@@ -20,6 +20,7 @@ from reconciler.cli.options import (
     recursive_option,
     run_options,
 )
+from reconciler.core.exit_codes import ExitCode
 from reconciler.settings import ExportRequest, RunSettings
 
 
@@ -42,14 +43,14 @@ def validate(paths: tuple[Path, ...], recursive: bool, output_format: str) -> in
             if result.diagnostics
             else '{"valid": true, "errors": []}'
         )
-        return EXIT_ERROR if result.diagnostics else EXIT_OK
+        return ExitCode.ERROR if result.diagnostics else ExitCode.OK
     if result.catalog is None:
         raise ManifestInvalid(result.diagnostics)
     echo(
         f"OK: catalog '{result.catalog.name}', {len(result.catalog.images)} images in "
         f"{len(result.files)} file(s)."
     )
-    return EXIT_OK
+    return ExitCode.OK
 
 
 @cli.command("update-versions")
@@ -66,7 +67,7 @@ def update_versions(
     added = update_manifests(paths, settings, recursive=recursive)
     for line in added or ["Every tracked image declares its newest upstream build."]:
         echo(line)
-    return EXIT_CHANGES if detailed_exitcode and added else EXIT_OK
+    return ExitCode.CHANGES if detailed_exitcode and added else ExitCode.OK
 
 
 @cli.command()
@@ -77,7 +78,7 @@ def export(clouds: tuple[str, ...], request: ExportRequest, settings: RunSetting
     """Write a manifest that adopts the project's existing images: start a catalog. With
     several --cloud, one folder of --out-dir per cloud."""
     from reconciler.export.run import run_export
-    from reconciler.runs import run_retrier
+    from reconciler.planning import run_retrier
 
     chosen = list(dict.fromkeys(clouds)) or [os.environ.get("OS_CLOUD", "")]
     if not chosen[0]:
@@ -109,4 +110,4 @@ def export(clouds: tuple[str, ...], request: ExportRequest, settings: RunSetting
         if outcome.text is not None:
             echo(outcome.text, nl=False)
         echo(outcome.summary, err=True)
-    return EXIT_ERROR if failed else EXIT_OK
+    return ExitCode.ERROR if failed else ExitCode.OK

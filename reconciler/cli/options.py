@@ -14,6 +14,12 @@ import click
 from click.shell_completion import CompletionItem
 
 from catalog.errors import GlanceCatalogError
+from reconciler.report.registry import (
+    FORMAT_BY_NAME,
+    LOG_FORMAT_BY_NAME,
+    format_help,
+    log_format_help,
+)
 from reconciler.settings import ExportRequest, RunSettings, TargetChoice
 
 paths_argument = click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
@@ -261,9 +267,10 @@ def report_options(
                     f"--json is --format json; it cannot go with --format {output_format}"
                 )
             chosen = "json" if as_json else output_format or "text"
-            if log_format == "json" and chosen != "text":
+            if not LOG_FORMAT_BY_NAME[log_format].for_people and chosen != "text":
                 raise click.UsageError(
-                    f"--log-format json prints JSON lines; it cannot go with --format {chosen}"
+                    f"--log-format {log_format} prints {LOG_FORMAT_BY_NAME[log_format].prints}; "
+                    f"it cannot go with --format {chosen}"
                 )
             reporter = Reporter.choose(
                 output=chosen,
@@ -294,9 +301,9 @@ def report_options(
                 click.option(
                     "--format",
                     "output_format",
-                    type=click.Choice(["text", "json", "markdown"]),
+                    type=click.Choice(list(FORMAT_BY_NAME)),
                     default=None,
-                    help="text for people (default), json, or markdown for a pull-request comment.",
+                    help=format_help(),
                 ),
                 click.option("--json", "as_json", is_flag=True, help="The same as --format json."),
             ]
@@ -304,11 +311,10 @@ def report_options(
             options.append(
                 click.option(
                     "--log-format",
-                    type=click.Choice(["text", "json"]),
+                    type=click.Choice(list(LOG_FORMAT_BY_NAME)),
                     default="text",
                     show_default=True,
-                    help="json: one JSON object a line per step and a summary, for log "
-                    "pipelines (no progress bars, no colour).",
+                    help=log_format_help(),
                 )
             )
         for option in reversed(options):

@@ -4,12 +4,13 @@ by ``plan -o`` for ``apply FILE`` later, where each target's plan is checked on 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from catalog.errors import GlanceCatalogError
 from reconciler.core.plan import Plan
-from reconciler.core.targets import Target, TargetPlan
+from reconciler.core.targets import Target, TargetPlan, reads_as_one_cloud
 
 PLAN_SET_FORMAT = 4
 
@@ -48,7 +49,7 @@ class PlanSet:
         try:
             entries = []
             for item in document["targets"]:
-                target = Target(**item["target"])
+                target = Target(**item["target"], declared=True)
                 if item.get("plan") is None:
                     raise GlanceCatalogError(f"target '{target.name}' has no plan")
                 plan = Plan.from_json(json.dumps(item["plan"]))
@@ -65,6 +66,16 @@ def _entry_to_json(entry: TargetPlan) -> dict[str, Any]:
         "plan": json.loads(entry.plan.to_json()) if entry.plan is not None else None,
         "error": list(entry.error),
     }
+
+
+def saved_json(targets: Sequence[TargetPlan]) -> str:
+    """A run's plans as ``plan -o`` saves them and ``plan --json`` prints them: a run over one
+    cloud its plan as it is (``Plan.to_json``, the format from before targets), any other run
+    the plan set (``targets`` non-empty)."""
+    if reads_as_one_cloud([entry.target for entry in targets]) and targets[0].plan is not None:
+        return targets[0].plan.to_json()
+    catalog = next((entry.plan.catalog for entry in targets if entry.plan is not None), "")
+    return PlanSet(catalog, tuple(targets)).to_json()
 
 
 def read_saved(text: str) -> PlanSet | Plan:

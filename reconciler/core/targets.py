@@ -1,18 +1,20 @@
 """One run over several targets: the clouds (and regions) a catalog goes to, each planned and
 applied on its own, concurrently with a bound; one target failing never stops the others.
 
-These are the shapes every command and reporter shares; a run over one cloud without
-``targets:`` in its manifests is a run over one target named after the cloud.
+These are the shapes every command and reporter shares: every run is a run over targets. A run
+over one cloud without ``targets:`` in its manifests is a run over one target named after the
+cloud, which its reports render as one cloud's (``reads_as_one_cloud``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from catalog.errors import GlanceCatalogError
 from catalog.model import Catalog
+from reconciler.core.exit_codes import ExitCode
 
 if TYPE_CHECKING:
     from reconciler.core.plan import Plan
@@ -22,11 +24,15 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Target:
     """Where a catalog goes: the clouds.yaml entry ``cloud`` and, when given, ``region``
-    (otherwise the entry's own region_name). ``name`` is unique within a run."""
+    (otherwise the entry's own region_name). ``name`` is unique within a run. ``declared``:
+    one of the manifests' ``targets:`` (or of a saved plan set), not a cloud chosen with
+    --cloud or $OS_CLOUD; it says where the target came from, not where it goes, and two
+    targets that go to the same place are equal whatever it is."""
 
     name: str
     cloud: str
     region: str | None = None
+    declared: bool = field(default=False, compare=False)
 
     @property
     def label(self) -> str:
@@ -72,14 +78,18 @@ class TargetApply:
         return bool(self.error) or self.report is None or not self.report.ok
 
 
-EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+def reads_as_one_cloud(targets: Sequence[Target]) -> bool:
+    """Whether a run over ``targets`` is a run over one cloud as there were before targets:
+    one target that is a cloud, not one the manifests declare. Its reports read as they did
+    then (no target labels, plan JSON the plan itself) and its target's error is the run's."""
+    return len(targets) == 1 and not targets[0].declared
 
 
-def combined_exit(failed: Sequence[bool], changed: Sequence[bool]) -> int:
+def combined_exit(failed: Sequence[bool], changed: Sequence[bool]) -> ExitCode:
     """1 if any target failed, else 2 if any changed (or drifted), else 0."""
     if any(failed):
-        return EXIT_ERROR
-    return EXIT_CHANGES if any(changed) else EXIT_OK
+        return ExitCode.ERROR
+    return ExitCode.CHANGES if any(changed) else ExitCode.OK
 
 
 def select_targets(
@@ -121,7 +131,7 @@ def select_targets(
                 f"(they go to {', '.join(sorted(going))}); use --target to choose targets"
             )
     return tuple(
-        (Target(target.name, target.cloud, target.region), catalog.for_target(target))
+        (Target(target.name, target.cloud, target.region, True), catalog.for_target(target))
         for target in catalog.targets
         if (not names or target.name in names) and (not clouds or target.cloud in clouds)
     )

@@ -1,68 +1,90 @@
-"""What apply prints, in the reporter's format: for people the plan, a line per step (with
-progress bars on a terminal) and the outcome; for log pipelines only JSON events."""
+"""What apply prints for people (``--log-format text``): the plans, a line per step (with
+progress bars on a terminal) and the outcome. A run over one cloud reads as it did before
+targets existed: step lines without a target label, a nothing-to-apply outcome, and with
+--quiet its failed steps before the outcome."""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, ClassVar
 
-from reconciler.core.plan import Plan
 from reconciler.core.results import ApplyReport
+from reconciler.core.targets import Target, TargetApply, TargetPlan, reads_as_one_cloud
 from reconciler.report.apply_text import render_failures, render_report
-from reconciler.report.console import ApplyConsole
-from reconciler.report.jsonlog import JsonLog, logged_errors
-from reconciler.report.style import Style, plain
-from reconciler.report.text import render_plan
+from reconciler.report.format_types import ApplyOutput, LiveApply, LogFormat
+from reconciler.report.run_text import render_target_applies, render_target_plans
+
+if TYPE_CHECKING:
+    from reconciler.core.results import ActionResult
+    from reconciler.image_data import ProgressFactory
+    from reconciler.report.console import ApplyConsole
 
 
-class ApplyOutput:
-    """Apply's output. ``write`` prints one text (lines without the last newline) and must
-    be safe to call from several threads. With ``log`` every output is a JSON event of the
-    log; ``quiet`` keeps the plan, the step lines and progress back (not the outcome)."""
+class PeopleApplyOutput(ApplyOutput):
+    """Apply's output for people; a run over one cloud reads as one cloud's."""
 
-    def __init__(
-        self,
-        write: Callable[[str], None],
-        *,
-        log: JsonLog | None,
-        quiet: bool,
-        style: Style = plain,
-        colour: bool = False,
-        verbose: bool = False,
-    ) -> None:
-        self._write = write
-        self.log = log
-        self._quiet = quiet
-        self._style = style
-        self._colour = colour
-        self._verbose = verbose
+    @property
+    def _one_cloud(self) -> bool:
+        return reads_as_one_cloud([entry.target for entry in self.targets])
 
-    def errors(self) -> contextlib.AbstractContextManager[None]:
-        """With a log, an error that ends the command is an event too."""
-        return logged_errors(self.log)
+    def plans(self, *, asking: bool) -> None:
+        if not self.quiet or asking or any(entry.failed for entry in self.targets):
+            text = render_target_plans(self.targets, self.style, verbose=self.verbose)
+            self.write(text.removesuffix("\n"))
 
-    def plan(self, plan: Plan, *, asking: bool) -> None:
-        """The plan: always when it has conflicts or a person is asked, unless quiet."""
-        if self.log is not None:
-            self.log.target = plan.cloud
-            self.log.plan(plan)
-        elif not self._quiet or plan.conflicts or asking:
-            text = render_plan(plan, self._style, verbose=self._verbose)
-            self._write(text.removesuffix("\n"))
+    def nothing_to_apply(self) -> None:
+        if self._one_cloud:
+            self.write(render_report(ApplyReport(())))
 
-    def live(self, *, terminal: bool) -> ApplyConsole | JsonLog:
-        """Where step results and upload progress go while apply runs (a context manager)."""
-        if self.log is not None:
-            return self.log
-        return ApplyConsole(
-            terminal=terminal, quiet=self._quiet, style=self._style, colour=self._colour
+    def live(self, *, terminal: bool) -> contextlib.AbstractContextManager[LiveApply]:
+        # Imported here: rich is only needed once something is applied.
+        from reconciler.report.console import ApplyConsole
+
+        console = ApplyConsole(
+            terminal=terminal, quiet=self.quiet, style=self.style, colour=self.colour
         )
+        return _LiveConsole(console, labelled=not self._one_cloud)
 
-    def outcome(self, report: ApplyReport) -> None:
-        """The last output: the summary (and, quiet, the failed steps first)."""
-        if self.log is not None:
-            self.log.summary(report)
-            return
-        if self._quiet and not report.ok:
-            self._write(render_failures(report, self._style))
-        self._write(render_report(report))
+    def outcome(self, applies: Sequence[TargetApply]) -> None:
+        if self._one_cloud:
+            (only,) = applies
+            if only.report is not None and self.quiet and not only.report.ok:
+                self.write(render_failures(only.report, self.style))
+        self.write(render_target_applies(applies, self.style).removesuffix("\n"))
+
+
+class _LiveConsole:
+    """The console, step lines and progress labelled with their target when ``labelled``."""
+
+    def __init__(self, console: ApplyConsole, *, labelled: bool) -> None:
+        self._console = console
+        self._labelled = labelled
+
+    def __enter__(self) -> _LiveConsole:
+        self._console.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._console.__exit__(None, None, None)
+
+    def step(self, target: Target, result: ActionResult) -> None:
+        self._console.step(result, target=target.label if self._labelled else None)
+
+    def upload_progress(self, target: Target) -> ProgressFactory | None:
+        if not self._labelled:
+            return self._console.upload_progress
+        return lambda image: self._console.upload_progress(f"[{target.name}] {image}")
+
+
+class TextLog(LogFormat):
+    """Apply as it runs, for people; drift prints the --format document."""
+
+    for_people: ClassVar[bool] = True
+
+    def apply_output(
+        self, write: Callable[[str], None], targets: Sequence[TargetPlan], *, quiet: bool
+    ) -> ApplyOutput:
+        return PeopleApplyOutput(
+            write, targets, quiet=quiet, style=self.style, colour=self.colour, verbose=self.verbose
+        )

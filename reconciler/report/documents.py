@@ -1,5 +1,5 @@
 """The JSON documents plan and drift print. The plan's is ``Plan.to_json``, the saved-plan
-format, unchanged; a run over several targets wraps one document per target. Pure."""
+format, unchanged; a run over targets wraps one document per target. Pure."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from reconciler.core.plan import Plan
-from reconciler.core.targets import TargetPlan
+from reconciler.core.targets import TargetPlan, reads_as_one_cloud
+from reconciler.report.format_types import DocumentFormat
 
 
 def drift_document(plan: Plan) -> dict[str, Any]:
@@ -43,22 +44,19 @@ def drift_report(plan: Plan) -> str:
     return json.dumps(drift_document(plan), indent=2) + "\n"
 
 
-def plans_json(targets: Sequence[TargetPlan], *, over_targets: bool = False) -> str:
+def plans_json(targets: Sequence[TargetPlan]) -> str:
     """``plan --json`` of a run: over one cloud ``Plan.to_json`` as it is (the saved-plan
     format); over targets the plan set (format 4, also what ``plan -o`` saves)."""
-    from reconciler.core.plan_set import PlanSet
+    from reconciler.core.plan_set import saved_json
 
-    if not over_targets and len(targets) == 1 and targets[0].plan is not None:
-        return targets[0].plan.to_json()
-    catalog = next((entry.plan.catalog for entry in targets if entry.plan is not None), "")
-    return PlanSet(catalog, tuple(targets)).to_json()
+    return saved_json(targets)
 
 
-def drifts_json(targets: Sequence[TargetPlan], *, over_targets: bool = False) -> str:
+def drifts_json(targets: Sequence[TargetPlan]) -> str:
     """``drift --json`` of a run: over one cloud its drift document; over targets
     ``{"catalog", "in_sync", "targets": [{"target": {name, cloud, region}, "drift", "error"}]}``
     with each target's drift document (None for a target that failed, with ``error``)."""
-    if not over_targets and len(targets) == 1 and targets[0].plan is not None:
+    if reads_as_one_cloud([entry.target for entry in targets]) and targets[0].plan is not None:
         return drift_report(targets[0].plan)
     document = {
         "catalog": next((entry.plan.catalog for entry in targets if entry.plan is not None), ""),
@@ -80,3 +78,13 @@ def drifts_json(targets: Sequence[TargetPlan], *, over_targets: bool = False) ->
         ],
     }
     return json.dumps(document, indent=2) + "\n"
+
+
+class JsonFormat(DocumentFormat):
+    """``--format json``: the plan (or plan set) and drift documents."""
+
+    def plans(self, targets: Sequence[TargetPlan]) -> str:
+        return plans_json(targets)
+
+    def drifts(self, targets: Sequence[TargetPlan]) -> str:
+        return drifts_json(targets)

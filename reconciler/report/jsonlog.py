@@ -1,8 +1,10 @@
 """Apply and drift for log pipelines (``--log-format json``): one JSON object a line, no
 progress bars and no colour. Every step event has ``time`` (UTC, ISO 8601), ``target``,
 ``image``, ``action``, ``duration_s``, ``bytes``, ``result`` and ``error`` (null unless the
-step failed or was skipped); a run ends with one ``summary`` event. Strings are redacted
-before they are written, so that no line shows a credential and every line stays JSON."""
+step failed or was skipped); a run ends with one ``summary`` event per target. Strings are
+redacted before they are written, so that no line shows a credential and every line stays
+JSON. A run over one cloud is a run over one target named after the cloud, which it reports
+as it did before targets existed (a summary when nothing is applied)."""
 
 from __future__ import annotations
 
@@ -10,17 +12,20 @@ import contextlib
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
-from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from catalog.errors import GlanceCatalogError
 from catalog.secrets import redact_text
 from reconciler.core.plan import Plan
 from reconciler.core.results import ActionResult, ApplyReport, Outcome
-from reconciler.image_data import ByteProgress
+from reconciler.core.targets import Target, TargetApply, TargetPlan, reads_as_one_cloud
 from reconciler.report.blocks import Counts, apply_counts, plan_counts
+from reconciler.report.format_types import ApplyOutput, LiveApply, LogFormat
+
+if TYPE_CHECKING:
+    from reconciler.image_data import ByteProgress, ProgressFactory
 
 Event = dict[str, Any]
 Clock = Callable[[], datetime]
@@ -205,17 +210,6 @@ class JsonLog:
         """The log of another target of the same run, on the same writer."""
         return JsonLog(self._write, target, quiet=self._quiet, clock=self._clock, lock=self._lock)
 
-    def __enter__(self) -> JsonLog:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        return None
-
     def emit(self, event: Event) -> None:
         with self._lock:
             self._write(event_line(event))
@@ -255,3 +249,71 @@ def logged_errors(log: JsonLog | None) -> Iterator[None]:
         if log is not None:
             log.error(error.lines)
         raise
+
+
+class JsonApplyOutput(ApplyOutput):
+    """Apply's output as JSON events, each target's with its name; no progress."""
+
+    def __init__(
+        self, write: Callable[[str], None], targets: Sequence[TargetPlan], *, quiet: bool
+    ) -> None:
+        super().__init__(write, targets, quiet=quiet)
+        shared = JsonLog(write, "", quiet=quiet)
+        self._logs = {entry.target.name: shared.for_target(entry.target.name) for entry in targets}
+
+    def plans(self, *, asking: bool) -> None:
+        for entry in self.targets:
+            if entry.plan is not None:
+                self._logs[entry.target.name].plan(entry.plan)
+            else:
+                self._logs[entry.target.name].error(entry.error)
+
+    def nothing_to_apply(self) -> None:
+        if reads_as_one_cloud([entry.target for entry in self.targets]):
+            self._logs[self.targets[0].target.name].summary(ApplyReport(()))
+
+    def live(self, *, terminal: bool) -> contextlib.AbstractContextManager[LiveApply]:
+        return contextlib.nullcontext(self)
+
+    def step(self, target: Target, result: ActionResult) -> None:
+        self._logs[target.name].step(result)
+
+    def upload_progress(self, target: Target) -> ProgressFactory | None:
+        return None
+
+    def outcome(self, applies: Sequence[TargetApply]) -> None:
+        for done in applies:
+            if done.report is not None:
+                self._logs[done.target.name].summary(done.report)
+            else:
+                self._logs[done.target.name].error(done.error)
+
+
+class JsonLines(LogFormat):
+    """Apply and drift as JSON events, one a line, for log pipelines."""
+
+    prints: ClassVar[str] = "JSON lines"
+    described: ClassVar[str] = (
+        "one JSON object a line per step and a summary, for log pipelines (no progress bars, "
+        "no colour)"
+    )
+
+    def drifts(self, targets: Sequence[TargetPlan], at: datetime | None) -> str:
+        moment = at or utc_now()
+        return "".join(
+            event_line(event) + "\n"
+            for entry in targets
+            for event in (
+                drift_events(entry.plan, entry.target.name, moment)
+                if entry.plan is not None
+                else [error_event(entry.error, entry.target.name, moment)]
+            )
+        )
+
+    def errors(self, write: Callable[[str], None]) -> contextlib.AbstractContextManager[None]:
+        return logged_errors(JsonLog(write, ""))
+
+    def apply_output(
+        self, write: Callable[[str], None], targets: Sequence[TargetPlan], *, quiet: bool
+    ) -> ApplyOutput:
+        return JsonApplyOutput(write, targets, quiet=quiet)

@@ -8,10 +8,12 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
+from typing import ClassVar
 
 from reconciler.core.plan import Plan
 from reconciler.core.targets import Target, TargetPlan
 from reconciler.report.blocks import Block, image_blocks, plan_counts, shown_changes
+from reconciler.report.format_types import DocumentFormat
 from reconciler.report.headlines import block_headline, change_line, checksum_line, headline
 from reconciler.report.legend import CONFLICT, REPLACE, SYMBOLS, legend
 from reconciler.report.text import NO_CHANGES, bookkeeping_hint
@@ -178,3 +180,21 @@ def markdown_plan(plan: Plan, *, drift: bool = False, verbose: bool = False) -> 
     """The comment for one cloud's plan (or drift check)."""
     only = TargetPlan(Target(plan.cloud, plan.cloud), plan)
     return markdown_target_plans([only], catalog=plan.catalog, drift=drift, verbose=verbose)
+
+
+class MarkdownFormat(DocumentFormat):
+    """``--format markdown``: a pull-request comment of a run's plans or drift checks."""
+
+    described: ClassVar[str] = "for a pull-request comment"
+
+    def plans(self, targets: Sequence[TargetPlan]) -> str:
+        return markdown_target_plans(targets, catalog=_catalog(targets), verbose=self.verbose)
+
+    def drifts(self, targets: Sequence[TargetPlan]) -> str:
+        return markdown_target_plans(
+            targets, catalog=_catalog(targets), drift=True, verbose=self.verbose
+        )
+
+
+def _catalog(targets: Sequence[TargetPlan]) -> str:
+    return next((entry.plan.catalog for entry in targets if entry.plan is not None), "")

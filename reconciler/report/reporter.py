@@ -1,45 +1,30 @@
-"""The one choice the CLI makes about output: which format, colour or not, bookkeeping shown
-or not. The commands hand it plans and results; it gives back what to print."""
+"""The one choice the CLI makes about output: which format (reconciler.report.registry),
+colour or not, bookkeeping shown or not. The commands hand it a run's plans and results; it
+gives back what to print, or an ApplyOutput that prints it."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
 from reconciler.core.targets import TargetPlan
-from reconciler.report.apply_output import ApplyOutput
-from reconciler.report.documents import drifts_json, plans_json
-from reconciler.report.jsonlog import JsonLog, drift_events, error_event, event_line, utc_now
-from reconciler.report.markdown import markdown_target_plans
-from reconciler.report.runs import conflict_lines, render_target_drifts, render_target_plans
+from reconciler.report.format_types import ApplyOutput, DocumentFormat, LogFormat
+from reconciler.report.registry import FORMAT_BY_NAME, LOG_FORMAT_BY_NAME
+from reconciler.report.run_text import conflict_lines
 from reconciler.report.style import Style, style_for, wants_colour
-
-
-class OutputFormat(StrEnum):
-    """What ``plan`` and ``drift`` print: text for people, JSON, or a pull-request comment."""
-
-    TEXT = "text"
-    JSON = "json"
-    MARKDOWN = "markdown"
-
-
-class LogFormat(StrEnum):
-    """How ``apply`` and ``drift`` report as they run: text for people, or JSON lines."""
-
-    TEXT = "text"
-    JSON = "json"
 
 
 @dataclass(frozen=True)
 class Reporter:
-    """The output one command run prints. ``colour`` holds only for text and text logs (never
-    in JSON or Markdown); ``verbose`` shows glance-catalog's bookkeeping changes in text and
-    Markdown plans. ``log`` JSON replaces the human output of apply and drift entirely."""
+    """The output one command run prints: ``output`` names a --format, ``log`` a --log-format
+    (both keys of the registry). ``colour`` holds only when both are for people (never in
+    JSON or Markdown); ``verbose`` shows glance-catalog's bookkeeping changes in text and
+    Markdown plans. A log format not for people replaces the output of apply and drift."""
 
-    output: OutputFormat = OutputFormat.TEXT
-    log: LogFormat = LogFormat.TEXT
+    output: str = "text"
+    log: str = "text"
     colour: bool = False
     verbose: bool = False
 
@@ -55,81 +40,58 @@ class Reporter:
         environ: Mapping[str, str],
     ) -> Reporter:
         """The reporter for these options; ``terminal``: stdout is a terminal."""
-        chosen, logging = OutputFormat(output), LogFormat(log)
-        human = chosen is OutputFormat.TEXT and logging is LogFormat.TEXT
+        human = FORMAT_BY_NAME[output].for_people and LOG_FORMAT_BY_NAME[log].for_people
         colour = human and wants_colour(terminal=terminal, no_color=no_color, environ=environ)
-        return cls(chosen, logging, colour, verbose)
+        return cls(output, log, colour, verbose)
 
     @property
     def style(self) -> Style:
         return style_for(self.colour)
 
     @property
-    def json_log(self) -> bool:
-        return self.log is LogFormat.JSON
+    def document(self) -> DocumentFormat:
+        return FORMAT_BY_NAME[self.output](style=self.style, verbose=self.verbose)
 
-    def plans(self, targets: Sequence[TargetPlan], *, over_targets: bool = False) -> str:
-        """What ``plan`` prints for a run's plans (``over_targets``: a run over the manifests'
-        targets or several clouds, whose JSON is the plan set)."""
-        if self.output is OutputFormat.JSON:
-            return plans_json(targets, over_targets=over_targets)
-        if self.output is OutputFormat.MARKDOWN:
-            return markdown_target_plans(targets, catalog=_catalog(targets), verbose=self.verbose)
-        return render_target_plans(targets, self.style, verbose=self.verbose)
+    @property
+    def running_log(self) -> LogFormat:
+        return LOG_FORMAT_BY_NAME[self.log](
+            style=self.style, colour=self.colour, verbose=self.verbose
+        )
 
-    def drifts(
-        self,
-        targets: Sequence[TargetPlan],
-        at: datetime | None = None,
-        *,
-        over_targets: bool = False,
-    ) -> str:
-        """What ``drift`` prints for a run's plans (``at``: the time of JSON log events)."""
-        if self.json_log:
-            moment = at or utc_now()
-            return "".join(
-                event_line(event) + "\n"
-                for entry in targets
-                for event in (
-                    drift_events(entry.plan, entry.target.name, moment)
-                    if entry.plan is not None
-                    else [error_event(entry.error, entry.target.name, moment)]
-                )
-            )
-        if self.output is OutputFormat.JSON:
-            return drifts_json(targets, over_targets=over_targets)
-        if self.output is OutputFormat.MARKDOWN:
-            return markdown_target_plans(
-                targets, catalog=_catalog(targets), drift=True, verbose=self.verbose
-            )
-        return render_target_drifts(targets, self.style, verbose=self.verbose)
+    @property
+    def asks(self) -> bool:
+        """Whether apply may ask a person (its output is for people)."""
+        return self.running_log.for_people
+
+    def plans(self, targets: Sequence[TargetPlan]) -> str:
+        """What ``plan`` prints for a run's plans."""
+        return self.document.plans(targets)
+
+    def drifts(self, targets: Sequence[TargetPlan], at: datetime | None = None) -> str:
+        """What ``drift`` prints for a run's plans (``at``: the time of log events)."""
+        logged = self.running_log.drifts(targets, at)
+        return logged if logged is not None else self.document.drifts(targets)
+
+    def saved(self, out: str) -> str | None:
+        """What ``plan`` says once it saved the plan to ``out``, if anything."""
+        if not self.document.for_people:
+            return None
+        return f"Saved the plan to {out}; apply it with: glance-catalog apply {out}"
 
     def stderr_conflicts(self, targets: Sequence[TargetPlan], *, terminal: bool) -> list[str]:
         """The lines to print on stderr for a run whose plans have conflicts (or failed), so
         that the reason for exit 1 is the last thing printed; none when stdout is a
         terminal showing the text plan, whose last lines already repeat them."""
-        if terminal and self.output is OutputFormat.TEXT and not self.json_log:
+        if terminal and self.document.for_people and self.running_log.for_people:
             return []
         return conflict_lines(targets)
 
     def apply_output(
-        self, write: Callable[[str], None], *, quiet: bool, target: str = ""
+        self, write: Callable[[str], None], targets: Sequence[TargetPlan], *, quiet: bool
     ) -> ApplyOutput:
-        """Apply's output for one target (``write`` prints one text, thread-safe)."""
-        log = JsonLog(write, target, quiet=quiet) if self.json_log else None
-        return ApplyOutput(
-            write,
-            log=log,
-            quiet=quiet,
-            style=self.style,
-            colour=self.colour,
-            verbose=self.verbose,
-        )
+        """Apply's output for a run (``write`` prints one text, thread-safe)."""
+        return self.running_log.apply_output(write, targets, quiet=quiet)
 
-    def drift_log(self, write: Callable[[str], None], target: str = "") -> JsonLog | None:
-        """With JSON logs, where drift's errors go as events."""
-        return JsonLog(write, target) if self.json_log else None
-
-
-def _catalog(targets: Sequence[TargetPlan]) -> str:
-    return next((entry.plan.catalog for entry in targets if entry.plan is not None), "")
+    def errors(self, write: Callable[[str], None]) -> contextlib.AbstractContextManager[None]:
+        """Around a command: an error that ends it is also reported in the log format."""
+        return self.running_log.errors(write)

@@ -1,5 +1,5 @@
 """Plans and drift as text for people, for one cloud. Pure: returns strings; the CLI prints
-them. Several targets: reconciler.report.runs."""
+them. Several targets: reconciler.report.run_text."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""reconciler.report.console and apply_output: apply's live output, for people or as JSON."""
+"""reconciler.report.console, apply_output and jsonlog: apply's output, for people or as JSON."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import json
 import pytest
 
 from catalog.errors import GlanceCatalogError
-from reconciler.core.results import ApplyReport
-from reconciler.report.apply_output import ApplyOutput
+from reconciler.core.targets import Target, TargetApply, TargetPlan
+from reconciler.report.apply_output import TextLog
 from reconciler.report.console import ApplyConsole
-from reconciler.report.jsonlog import JsonLog
+from reconciler.report.jsonlog import JsonLines
 from reconciler.report.style import ansi
 from tests.unit.report_plans import mixed_plan, results
 
@@ -43,25 +43,45 @@ def test_quiet_prints_nothing_live(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_apply_output_for_people_and_for_a_json_log() -> None:
     plan = mixed_plan()
+    only = [TargetPlan(Target("local", "local"), plan)]
     printed: list[str] = []
-    people = ApplyOutput(printed.append, log=None, quiet=False)
-    people.plan(plan, asking=False)
-    people.outcome(results(plan))
+    people = TextLog().apply_output(printed.append, only, quiet=False)
+    people.plans(asking=False)
+    people.outcome([TargetApply(only[0].target, plan, results(plan))])
     assert printed[0].startswith("Cloud 'local'") and not printed[0].endswith("\n")
     assert printed[-1].startswith("Apply complete: 1 created, 1 updated, 1 replaced")
     quiet: list[str] = []
-    ApplyOutput(quiet.append, log=None, quiet=True).plan(plan, asking=False)
+    TextLog().apply_output(quiet.append, only, quiet=True).plans(asking=False)
     assert quiet == []
     logged: list[str] = []
-    machine = ApplyOutput(logged.append, log=JsonLog(logged.append, ""), quiet=False)
-    machine.plan(plan, asking=False)
-    assert isinstance(machine.live(terminal=True), JsonLog)
-    machine.outcome(ApplyReport(()))
-    with pytest.raises(GlanceCatalogError), machine.errors():
+    machine = JsonLines().apply_output(logged.append, only, quiet=False)
+    machine.plans(asking=False)
+    with machine.live(terminal=True) as live:
+        assert live.upload_progress(only[0].target) is None
+    machine.nothing_to_apply()
+    with pytest.raises(GlanceCatalogError), JsonLines().errors(logged.append):
         raise GlanceCatalogError("cloud refused")
     events = [json.loads(line) for line in logged]
     assert [event["event"] for event in events] == ["plan", "summary", "error"]
     assert events[0]["target"] == "local" and events[1]["result"] == "ok"
+
+
+def test_one_cloud_reads_as_before_targets_and_one_declared_target_as_a_fleet(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    plan = mixed_plan()
+    result = results(plan).results[0]
+    for target, line, nothing in (
+        (Target("local", "local"), "r: reserve new: done (done, 1.2 s)", ["Apply complete:"]),
+        (Target("a", "local", declared=True), "[a (local)] r: reserve new: done", []),
+    ):
+        printed: list[str] = []
+        output = TextLog().apply_output(printed.append, [TargetPlan(target, plan)], quiet=False)
+        with output.live(terminal=False) as live:
+            live.step(target, result)
+        assert capsys.readouterr().out.startswith(line)
+        output.nothing_to_apply()
+        assert [text.split(" 0 ")[0] for text in printed] == nothing
 
 
 def test_a_run_over_several_targets_labels_each_step_line(

@@ -36,9 +36,10 @@ def test_several_targets_are_wrapped_one_document_each() -> None:
 def test_one_target_of_a_run_over_targets_is_still_a_plan_set() -> None:
     plan = mixed_plan()
     only = [TargetPlan(Target("a", "cloud-a"), plan)]
+    declared = [TargetPlan(Target("a", "cloud-a", declared=True), plan)]
     assert plans_json(only) == plan.to_json()
-    assert json.loads(plans_json(only, over_targets=True))["targets"][0]["target"]["name"] == "a"
-    assert json.loads(drifts_json(only, over_targets=True))["targets"][0]["drift"] is not None
+    assert json.loads(plans_json(declared))["targets"][0]["target"]["name"] == "a"
+    assert json.loads(drifts_json(declared))["targets"][0]["drift"] is not None
 
 
 def test_the_drift_report_marks_the_steps_of_a_replacement() -> None:

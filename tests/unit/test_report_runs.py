@@ -1,4 +1,4 @@
-"""reconciler.report.runs: plans, drift and apply outcomes of a run over one or more targets."""
+"""reconciler.report.run_text: plans, drift and apply outcomes of a run over one or more targets."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from reconciler.core.targets import Target, TargetApply, TargetPlan
 from reconciler.report.apply_text import render_report
-from reconciler.report.runs import (
+from reconciler.report.run_text import (
     conflict_lines,
     render_target_applies,
     render_target_drifts,

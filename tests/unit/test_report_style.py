@@ -8,7 +8,7 @@ import json
 import pytest
 
 from reconciler.core.targets import Target, TargetPlan
-from reconciler.report.reporter import LogFormat, OutputFormat, Reporter
+from reconciler.report.reporter import Reporter
 from reconciler.report.style import ansi, plain, wants_colour
 from tests.unit.report_plans import conflicted, mixed_plan
 
@@ -42,20 +42,12 @@ def test_json_markdown_and_json_logs_are_never_coloured() -> None:
 def test_the_reporter_prints_each_format_of_a_run() -> None:
     plan = mixed_plan()
     targets = [TargetPlan(Target("local", "local"), plan)]
-    assert Reporter(OutputFormat.JSON).plans(targets) == plan.to_json()
-    assert (
-        Reporter(OutputFormat.MARKDOWN)
-        .plans(targets)
-        .startswith("<!-- glance-catalog plan: prod -->\n")
-    )
+    assert Reporter("json").plans(targets) == plan.to_json()
+    assert Reporter("markdown").plans(targets).startswith("<!-- glance-catalog plan: prod -->\n")
     assert Reporter().plans(targets).startswith("Cloud 'local', project project-1")
     assert "\x1b[" in Reporter(colour=True).plans(targets)
-    assert (
-        Reporter(OutputFormat.MARKDOWN)
-        .drifts(targets)
-        .startswith("<!-- glance-catalog drift: prod -->\n")
-    )
-    lines = Reporter(log=LogFormat.JSON).drifts(targets).splitlines()
+    assert Reporter("markdown").drifts(targets).startswith("<!-- glance-catalog drift: prod -->\n")
+    lines = Reporter(log="json").drifts(targets).splitlines()
     assert json.loads(lines[-1])["event"] == "summary"
     assert all(json.loads(line)["target"] == "local" for line in lines)
 
@@ -65,4 +57,21 @@ def test_conflicts_go_to_stderr_unless_a_terminal_already_ends_with_them() -> No
     assert Reporter().stderr_conflicts(targets, terminal=True) == []
     piped = Reporter().stderr_conflicts(targets, terminal=False)
     assert piped[-1] == "the plan has 1 conflict: it cannot be applied until they are resolved"
-    assert Reporter(OutputFormat.MARKDOWN).stderr_conflicts(targets, terminal=True) == piped
+    assert Reporter("markdown").stderr_conflicts(targets, terminal=True) == piped
+
+
+def test_the_format_options_offer_the_registered_formats() -> None:
+    import click
+
+    from reconciler.cli import cli
+    from reconciler.report.registry import FORMAT_BY_NAME, LOG_FORMAT_BY_NAME
+
+    def choices(command: str, option: str) -> list[str]:
+        (param,) = [p for p in cli.commands[command].params if p.name == option]
+        assert isinstance(param.type, click.Choice)
+        return list(param.type.choices)
+
+    assert choices("plan", "output_format") == list(FORMAT_BY_NAME) == ["text", "json", "markdown"]
+    assert choices("drift", "output_format") == list(FORMAT_BY_NAME)
+    assert choices("apply", "log_format") == list(LOG_FORMAT_BY_NAME) == ["text", "json"]
+    assert choices("drift", "log_format") == list(LOG_FORMAT_BY_NAME)

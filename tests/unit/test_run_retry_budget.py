@@ -1,4 +1,4 @@
-"""One retry budget per run: reconciler.runs.run_retrier makes it from the run's settings,
+"""One retry budget per run: reconciler.planning.run_retrier makes it from the run's settings,
 reconciler.fleet hands the same one to every target, and the CLI reads a lower budget from
 GLANCE_CATALOG_RETRY_BUDGET (reconciler.cli.options.retry_budget)."""
 
@@ -11,8 +11,8 @@ from catalog.model import Catalog
 from reconciler import fleet
 from reconciler.cli.options import RETRY_BUDGET_VARIABLE, retry_budget
 from reconciler.core.targets import Target
+from reconciler.planning import run_retrier
 from reconciler.retry import Retrier
-from reconciler.runs import run_retrier
 from reconciler.settings import RunSettings
 
 

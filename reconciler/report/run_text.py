@@ -5,10 +5,12 @@ each target under a header (its label) and a total last. Pure."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 from reconciler.core.targets import TargetApply, TargetPlan
 from reconciler.report.apply_text import applied_text, render_report
 from reconciler.report.blocks import Counts, apply_counts, plan_counts
+from reconciler.report.format_types import DocumentFormat
 from reconciler.report.legend import legend
 from reconciler.report.style import Style, plain
 from reconciler.report.text import bookkeeping_hint, counts_text, plan_text
@@ -144,3 +146,16 @@ def conflict_lines(targets: Sequence[TargetPlan]) -> list[str]:
             "applied until they are resolved"
         )
     return lines
+
+
+class TextFormat(DocumentFormat):
+    """``--format text``, for people: with one target exactly the one-cloud text."""
+
+    for_people: ClassVar[bool] = True
+    described: ClassVar[str] = "for people (default)"
+
+    def plans(self, targets: Sequence[TargetPlan]) -> str:
+        return render_target_plans(targets, self.style, verbose=self.verbose)
+
+    def drifts(self, targets: Sequence[TargetPlan]) -> str:
+        return render_target_drifts(targets, self.style, verbose=self.verbose)
