@@ -23,11 +23,11 @@ import yaml
 
 from catalog.load import check_catalog
 from reconciler.cli import cli
-from tests.signing import SigningKey
 
 # The shell-command checker of the CI examples, so that the docs and the examples are held to
 # one reading of a command line.
-from tests.unit.test_examples_ci import check_command_line, shell_commands
+from tests.examples.commands import check_command_line, shell_commands
+from tests.signing import SigningKey
 
 REPO = Path(__file__).resolve().parents[2]
 DOCS = REPO / "docs"
