@@ -189,13 +189,9 @@ def test_the_reference_check_sees_a_missing_and_an_unknown_row() -> None:
 # YAML examples against the validator
 
 
-@pytest.fixture(scope="module")
-def public_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[bytes]:
-    key = SigningKey(tmp_path_factory.mktemp("docs-key") / "home", "Docs")
-    try:
-        yield key.public()
-    finally:
-        key.close()
+@pytest.fixture
+def public_key(key: SigningKey) -> bytes:
+    return key.public()
 
 
 def _environ(text: str) -> dict[str, str]:
