@@ -8,6 +8,10 @@ STAMP := $(VENV)/.installed
 # Extra pytest arguments for unit, unit-oldest, test-oldest and unit-py313:
 #   make test-oldest PYTEST_ARGS='-x -k apply'
 PYTEST_ARGS ?=
+# What needs no Glance: the unit tests (pure, fast: `make unit`), and the examples' and the
+# harness's own tests, which run bash, subprocesses and servers on 127.0.0.1. unit-oldest and
+# unit-py313 run all of it, so that the oldest dependencies and Python 3.13 see them too.
+OFFLINE_TESTS := tests/unit tests/examples tests/harness
 
 # The oldest declared dependencies (tests/constraints-oldest.txt), on $(PYTHON).
 OLDEST_VENV := .venv-oldest
@@ -48,18 +52,18 @@ test: venv lint
 unit: venv
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
-# The unit and functional tests with the oldest declared dependencies.
+# The offline and functional tests with the oldest declared dependencies.
 unit-oldest: venv-oldest
-	$(OLDEST_PY) -m pytest tests/unit $(PYTEST_ARGS)
+	$(OLDEST_PY) -m pytest $(OFFLINE_TESTS) $(PYTEST_ARGS)
 
 test-oldest: venv-oldest
 	$(OLDEST_PY) -m pytest tests/functional $(PYTEST_ARGS)
 
-# The unit tests on Python 3.13, in their own venv.
+# The offline tests (OFFLINE_TESTS) on Python 3.13, in their own venv.
 unit-py313:
 	@test -n "$(PYTHON313)" || { echo "no Python 3.13 found: set PYTHON313=/path/to/python3.13" >&2; exit 2; }
 	$(MAKE) venv PYTHON=$(PYTHON313) VENV=$(VENV313)
-	$(VENV313)/bin/python -m pytest tests/unit $(PYTEST_ARGS)
+	$(VENV313)/bin/python -m pytest $(OFFLINE_TESTS) $(PYTEST_ARGS)
 
 # The docs build is not --quiet: that hides the warnings --strict turns into a failure.
 lint: venv

@@ -10,6 +10,7 @@ import pytest
 from tests.localcloud import LocalCloud, ensure_up, stop
 from tests.localcloud.multistore import MULTI_STORE, ExtraGlance, ensure_glance, stop_glance
 from tests.localcloud.regions import ensure_region_two
+from tests.signing import SigningKey
 
 # openstacksdk's warnings of its own deprecations, ignored: not every release the tests run with
 # has each class (4.0 has no RemovedInSDK60Warning), and pytest refuses a filter naming one it
@@ -79,3 +80,27 @@ def region_two(local_cloud: LocalCloud) -> Iterator[ExtraGlance]:
     finally:
         if glance.started_here:
             stop_glance(glance.name)
+
+
+# The signing keys every test that signs or verifies uses: made once a session (gpg is slow to
+# make keys), never changed by a test, each gpg-agent stopped at the end.
+
+
+@pytest.fixture(scope="session")
+def key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SigningKey]:
+    """The key that signs what the tests trust (release checksum files, signed examples)."""
+    made = SigningKey(tmp_path_factory.mktemp("key") / "home", "Release")
+    try:
+        yield made
+    finally:
+        made.close()
+
+
+@pytest.fixture(scope="session")
+def stranger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SigningKey]:
+    """Another key, which no manifest trusts."""
+    made = SigningKey(tmp_path_factory.mktemp("stranger") / "home", "Stranger")
+    try:
+        yield made
+    finally:
+        made.close()

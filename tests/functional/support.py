@@ -121,10 +121,17 @@ def apply_local(manifest: Path, *extra: str) -> tuple[int, str]:
     return result.code, result.output
 
 
-def assert_converged(manifest: Path) -> None:
-    """A second plan against the local cloud has nothing to do."""
-    replan = run_cli("plan", str(manifest), "--cloud", "local", "--detailed-exitcode")
+def assert_converged(
+    manifest: Path, *, clouds_yaml: Path | None = None, says_no_changes: bool = False
+) -> None:
+    """A second plan against cloud ``local`` has nothing to do (exit 0 with
+    --detailed-exitcode). ``clouds_yaml``: that cloud as another Glance's clouds.yaml defines
+    it (default: the environment's); ``says_no_changes``: its output also says so."""
+    env = None if clouds_yaml is None else {"OS_CLIENT_CONFIG_FILE": str(clouds_yaml)}
+    replan = run_cli("plan", str(manifest), "--cloud", "local", "--detailed-exitcode", env=env)
     assert replan.code == 0, replan.output
+    if says_no_changes:
+        assert "No changes." in replan.output, replan.output
 
 
 def kill_apply_when(

@@ -29,20 +29,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="module")
-def key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SigningKey]:
-    made = SigningKey(tmp_path_factory.mktemp("key") / "home", "Release")
-    yield made
-    made.close()
-
-
-@pytest.fixture(scope="module")
-def stranger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SigningKey]:
-    made = SigningKey(tmp_path_factory.mktemp("stranger") / "home", "Stranger")
-    yield made
-    made.close()
-
-
 class Mirror:
     """A served folder laid out as a distribution's: disk.raw, SHA256SUMS (GNU), SHA512SUMS
     (BSD tagged), SHA256SUMS.gpg (detached by ``key``) and CHECKSUM (clear-signed)."""

@@ -13,7 +13,7 @@ import zipfile
 from pathlib import Path
 
 from tests.functional.support import REPO
-from tests.unit.test_containerfile import (
+from tests.unit.project.test_containerfile import (
     copied_sources,
     ignore_patterns,
     ignored,

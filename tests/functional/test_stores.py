@@ -18,6 +18,7 @@ from reconciler.gateway import GlanceGateway
 from tests.functional.support import (
     CliResult,
     GlanceProbe,
+    assert_converged,
     make_disk,
     raw_catalog,
     run_cli,
@@ -63,11 +64,6 @@ def on_disk(glance: ExtraGlance, image_id: str) -> set[str]:
     return {store for store, folder in glance.store_dirs.items() if (folder / image_id).exists()}
 
 
-def assert_converged(glance: ExtraGlance, manifest: Path) -> None:
-    replan = cli(glance, "plan", str(manifest), "--detailed-exitcode")
-    assert replan.code == 0, replan.output
-
-
 def test_an_image_is_copied_to_its_stores_then_removed_from_those_no_longer_named(
     tmp_path: Path, stores_glance: ExtraGlance, sprobe: GlanceProbe, scatalog: str
 ) -> None:
@@ -92,7 +88,7 @@ def test_an_image_is_copied_to_its_stores_then_removed_from_those_no_longer_name
         if task["input"]["import_req"]["method"]["name"] == "copy-image"
     ]
     assert (copy["status"], copy["input"]["backend"]) == ("success", ["archive"])
-    assert_converged(stores_glance, manifest)
+    assert_converged(manifest, clouds_yaml=stores_glance.clouds_yaml)
 
     raw_catalog(tmp_path, scatalog, {"a": ", source: {file: d.raw}, stores: [archive]"})
     removed = apply(stores_glance, manifest)
@@ -100,7 +96,7 @@ def test_an_image_is_copied_to_its_stores_then_removed_from_those_no_longer_name
     assert f"{name}: remove_from_store {image['id']}: done (removed from fast" in removed.output
     image = sprobe.only(name)
     assert stores_of(image) == {"archive"} and on_disk(stores_glance, image["id"]) == {"archive"}
-    assert_converged(stores_glance, manifest)
+    assert_converged(manifest, clouds_yaml=stores_glance.clouds_yaml)
 
     # A saved plan goes stale when the image's stores change.
     raw_catalog(tmp_path, scatalog, {"a": ", source: {file: d.raw}, stores: [fast]"})
@@ -131,7 +127,7 @@ def test_an_image_is_copied_to_its_stores_then_removed_from_those_no_longer_name
     assert moved.output.index("copy_to_store") < moved.output.index("remove_from_store")
     assert stores_of(sprobe.only(name)) == {"archive"}
     assert on_disk(stores_glance, image["id"]) == {"archive"}
-    assert_converged(stores_glance, manifest)
+    assert_converged(manifest, clouds_yaml=stores_glance.clouds_yaml)
 
 
 def test_web_download_imports_into_the_first_store_named(
@@ -154,7 +150,7 @@ def test_web_download_imports_into_the_first_store_named(
     assert stores_of(image) == {"archive"} and on_disk(stores_glance, image["id"]) == {"archive"}
     # An image without stores goes where Glance puts it: its default store, fast.
     assert stores_of(sprobe.only(f"{scatalog}-v")) == {"fast"}
-    assert_converged(stores_glance, manifest)
+    assert_converged(manifest, clouds_yaml=stores_glance.clouds_yaml)
 
 
 def test_a_failed_copy_keeps_the_only_copy_and_the_next_run_finishes_the_move(
@@ -187,7 +183,7 @@ def test_a_failed_copy_keeps_the_only_copy_and_the_next_run_finishes_the_move(
     again = apply(stores_glance, manifest)
     assert again.code == 0, again.output
     assert stores_of(sprobe.only(name)) == {"archive"}
-    assert_converged(stores_glance, manifest)
+    assert_converged(manifest, clouds_yaml=stores_glance.clouds_yaml)
 
 
 def test_the_gateway_refuses_to_remove_the_last_copy_as_glance_does(

@@ -20,7 +20,7 @@ HERE = Path(__file__).resolve().parent
 @dataclass(frozen=True)
 class Release:
     """A release pair. What must hold: ``constraints`` pins glance and keystone at exactly
-    ``glance`` and ``keystone`` (tests/unit/test_localcloud_releases.py checks it), and every
+    ``glance`` and ``keystone`` (tests/harness/test_localcloud_releases.py checks it), and every
     file the harness keeps for a release other than the default carries its ``suffix``."""
 
     name: str  # the OpenStack series, e.g. "2024.1"

@@ -23,11 +23,11 @@ import yaml
 
 from catalog.load import check_catalog
 from reconciler.cli import cli
-from tests.signing import SigningKey
 
 # The shell-command checker of the CI examples, so that the docs and the examples are held to
 # one reading of a command line.
-from tests.unit.test_examples_ci import check_command_line, shell_commands
+from tests.examples.commands import check_command_line, shell_commands
+from tests.signing import SigningKey
 
 REPO = Path(__file__).resolve().parents[2]
 DOCS = REPO / "docs"
@@ -189,13 +189,9 @@ def test_the_reference_check_sees_a_missing_and_an_unknown_row() -> None:
 # YAML examples against the validator
 
 
-@pytest.fixture(scope="module")
-def public_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[bytes]:
-    key = SigningKey(tmp_path_factory.mktemp("docs-key") / "home", "Docs")
-    try:
-        yield key.public()
-    finally:
-        key.close()
+@pytest.fixture
+def public_key(key: SigningKey) -> bytes:
+    return key.public()
 
 
 def _environ(text: str) -> dict[str, str]:

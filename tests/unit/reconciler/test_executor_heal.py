@@ -13,7 +13,7 @@ from reconciler.core.results import Outcome
 from reconciler.errors import DataRefused, ImportTimedOut
 from reconciler.executor import apply_plan
 from tests.unit.builders import catalog, desired, observed_like, snapshot
-from tests.unit.test_executor import RecordingWriter
+from tests.unit.reconciler.test_executor import RecordingWriter
 
 NOW = 1_800_000_000.0
 

@@ -82,20 +82,6 @@ def server() -> Iterator[str]:
     httpd.server_close()
 
 
-@pytest.fixture(scope="module")
-def key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SigningKey]:
-    made = SigningKey(tmp_path_factory.mktemp("key") / "home")
-    yield made
-    made.close()
-
-
-@pytest.fixture(scope="module")
-def stranger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SigningKey]:
-    made = SigningKey(tmp_path_factory.mktemp("stranger") / "home", "Stranger")
-    yield made
-    made.close()
-
-
 needs_gpg = pytest.mark.skipif(shutil.which("gpg") is None, reason="needs the system gpg")
 
 

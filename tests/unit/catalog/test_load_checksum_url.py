@@ -7,7 +7,6 @@ from __future__ import annotations
 import http.server
 import shutil
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
 
@@ -22,13 +21,6 @@ pytestmark = pytest.mark.skipif(shutil.which("gpg") is None, reason="needs the s
 
 SHA = "sha256:" + "ab" * 32
 HEADER = "version: 1\ncatalog: c\ndefaults: {disk_format: raw}\nimages:\n"
-
-
-@pytest.fixture(scope="module")
-def key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SigningKey]:
-    made = SigningKey(tmp_path_factory.mktemp("key") / "home")
-    yield made
-    made.close()
 
 
 @pytest.fixture

@@ -220,7 +220,7 @@ def test_manifest_invalid_carries_sorted_diagnostics_and_a_summary(tmp_path: Pat
 
 
 def test_the_shipped_examples_validate() -> None:
-    examples = Path(__file__).resolve().parents[2] / "examples" / "catalog"
+    examples = Path(__file__).resolve().parents[3] / "examples" / "catalog"
     catalog = load_catalog([examples])
     assert catalog.name == "demo"
     assert len(catalog.images) >= 4

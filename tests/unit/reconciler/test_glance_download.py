@@ -27,7 +27,7 @@ from reconciler.gateway import pull
 from reconciler.preflight import preflight
 from reconciler.report.text import render_plan
 from tests.unit.builders import MARKER, SHA, catalog, desired, observed_like, snapshot
-from tests.unit.test_executor import RecordingWriter
+from tests.unit.reconciler.test_executor import RecordingWriter
 
 PULLED = ImageSource(
     url=None, file=None, checksum=SHA, method=TransferMethod.GLANCE_DOWNLOAD, region="RegionOne"

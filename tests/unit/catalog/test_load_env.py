@@ -12,7 +12,7 @@ import pytest
 from catalog.diagnostics import ManifestInvalid, diagnostics_as_json
 from catalog.load import check_catalog, load_catalog
 from catalog.schema import is_valid
-from tests.unit.test_load import SHA, write
+from tests.unit.catalog.test_load import SHA, write
 
 USER_URL = "https://${MIRROR_USER}:${MIRROR_TOKEN}@mirror.example/u.qcow2"
 SIGNED_URL = "https://mirror.example/x.qcow2?${SIGNED_QUERY}"

@@ -12,7 +12,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 OLDEST = REPO / "tests" / "constraints-oldest.txt"
 NEWEST = REPO / "tests" / "constraints.txt"
 
