@@ -12,6 +12,7 @@ import pytest
 from catalog.errors import GlanceCatalogError
 from catalog.load import load_catalog
 from reconciler import update_versions
+from reconciler.settings import RunSettings
 from reconciler.update_versions import update_manifests
 from tests.unit.reconciler.sources.test_upstream import SUMS, tracked, upstream
 
@@ -22,7 +23,7 @@ def test_the_newest_build_is_written_in_and_reported_in_one_line(
     path = tracked(tmp_path)
     before = path.read_text()
     monkeypatch.setattr(update_versions, "find_upstream", lambda *_a, **_k: (upstream("41"),))
-    (line,) = update_manifests([path])
+    (line,) = update_manifests([path], RunSettings())
     assert line == (f"{path}: image 'fedora': added version 41 (sha256:{'ab' * 32}, from {SUMS})")
     # Only inserted lines: every line of the file as it was is still there, in order.
     kept = [line for line in path.read_text().splitlines() if line in before.splitlines()]
@@ -36,7 +37,7 @@ def test_nothing_new_upstream_changes_no_file(
     path = tracked(tmp_path)
     before = path.read_text()
     monkeypatch.setattr(update_versions, "find_upstream", lambda *_a, **_k: ())
-    assert update_manifests([path]) == []
+    assert update_manifests([path], RunSettings()) == []
     assert path.read_text() == before
 
 
@@ -49,5 +50,5 @@ def test_files_are_put_back_when_the_edited_manifests_would_not_load(
     broken = replace(good, version=replace(good.version, checksum="sha256:tooshort"))
     monkeypatch.setattr(update_versions, "find_upstream", lambda *_a, **_k: (broken,))
     with pytest.raises(GlanceCatalogError):
-        update_manifests([path])
+        update_manifests([path], RunSettings())
     assert path.read_text() == before

@@ -1,4 +1,4 @@
-"""reconciler.cli.app: the command group, its exit codes, and the one way the CLI prints,
+"""reconciler.cli.app: the command group, the exit codes it returns, and the one way the CLI prints,
 which redacts every line."""
 
 from __future__ import annotations
@@ -6,11 +6,12 @@ from __future__ import annotations
 import pytest
 
 from catalog.secrets import register_secret
-from reconciler.cli.app import EXIT_BUG, EXIT_CHANGES, EXIT_ERROR, EXIT_OK, cli, echo
+from reconciler.cli.app import cli, echo
+from reconciler.core.exit_codes import ExitCode
 
 
 def test_the_exit_codes_are_those_the_docs_promise() -> None:
-    assert (EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_BUG) == (0, 1, 2, 3)
+    assert (ExitCode.OK, ExitCode.ERROR, ExitCode.CHANGES, ExitCode.BUG) == (0, 1, 2, 3)
 
 
 def test_the_group_has_every_command() -> None:

@@ -14,8 +14,8 @@ from reconciler.core.plan import FORMAT_VERSION, Plan
 from reconciler.core.plan_set import PLAN_SET_FORMAT, PlanSet, read_saved
 from reconciler.executor import apply_plan
 from reconciler.report.text import render_plan
+from tests.unit.reconciler.test_executor import RecordingWriter
 from tests.unit.report_plans import mixed_plan
-from tests.unit.test_executor import RecordingWriter
 
 SAVED = Path(__file__).parent / "saved_plans"
 

@@ -1,4 +1,4 @@
-"""reconciler.cli.runs: plan, apply and drift refuse bad input in one clear line, exit 1,
+"""reconciler.cli.reconcile: plan, apply and drift refuse bad input in one clear line, exit 1,
 before they reach any cloud. (Their runs against the real Glance: tests/functional.)"""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.cli import main
-from reconciler.cli.runs import apply, drift, plan
+from reconciler.cli.reconcile import apply, drift, plan
 
 GOOD = "version: 1\ncatalog: c\nimages:\n  - {name: a, disk_format: raw}\n"
 

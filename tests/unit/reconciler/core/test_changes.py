@@ -13,9 +13,9 @@ from reconciler.core.changes import ChangeKind, ImageChange, execution_order
 from reconciler.core.planner import make_plan
 from reconciler.executor import apply_plan
 from tests.unit.builders import catalog, desired, observed_like, snapshot
+from tests.unit.reconciler.core.test_versions import plan_for, versioned
+from tests.unit.reconciler.test_executor import RecordingWriter
 from tests.unit.report_plans import mixed_plan
-from tests.unit.test_executor import RecordingWriter
-from tests.unit.test_versions import plan_for, versioned
 
 
 def kinds(plan_changes: tuple[ImageChange, ...]) -> list[tuple[str, ChangeKind]]:

@@ -1,4 +1,4 @@
-"""reconciler.crashlog: a crash's traceback goes to a file only its owner reads, redacted;
+"""reconciler.cli.crashlog: a crash's traceback goes to a file only its owner reads, redacted;
 libraries' log records reach stderr redacted, errors only."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from catalog.secrets import register_secret
-from reconciler.crashlog import log_crash, quiet_libraries
+from reconciler.cli.crashlog import log_crash, quiet_libraries
 
 SECRET = "crashlog-secret-4f1b2c"
 

@@ -1,4 +1,4 @@
-"""reconciler.runs: what one target's run reads from Glance, and a saved plan refused when
+"""reconciler.planning: what one target's run reads from Glance, and a saved plan refused when
 its manifests changed. (Against the real Glance, through the CLI: tests/functional/
 test_reconcile.py's saved plans and tests/functional/test_targets.py.)"""
 
@@ -13,7 +13,7 @@ from catalog.errors import GlanceCatalogError
 from catalog.load import load_catalog
 from catalog.model import MemberSpec, Visibility
 from reconciler.core.planner import make_plan
-from reconciler.runs import load_saved_catalog, observe
+from reconciler.planning import load_saved_catalog, observe
 from tests.unit.builders import MARKER, catalog, desired, snapshot
 
 
