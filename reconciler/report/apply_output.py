@@ -42,7 +42,11 @@ class PeopleApplyOutput(ApplyOutput):
         from reconciler.report.console import ApplyConsole
 
         console = ApplyConsole(
-            terminal=terminal, quiet=self.quiet, style=self.style, colour=self.colour
+            write=self.write,
+            terminal=terminal,
+            quiet=self.quiet,
+            style=self.style,
+            colour=self.colour,
         )
         return _LiveConsole(console, labelled=not self._one_cloud)
 

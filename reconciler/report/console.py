@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from types import TracebackType
 
-import click
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -34,13 +34,20 @@ from reconciler.report.style import Style, plain
 
 class ApplyConsole:
     """Where apply's step results and upload progress go; use as a context manager. Progress
-    bars only on a ``terminal``; step lines in ``style``; the bars in colour only with
-    ``colour``."""
+    bars only on a ``terminal``; step lines in ``style``, printed by ``write`` (the CLI's: the
+    only code that prints); the bars in colour only with ``colour``."""
 
     def __init__(
-        self, *, terminal: bool, quiet: bool, style: Style = plain, colour: bool = False
+        self,
+        *,
+        write: Callable[[str], None],
+        terminal: bool,
+        quiet: bool,
+        style: Style = plain,
+        colour: bool = False,
     ) -> None:
         self.quiet = quiet
+        self._write = write
         self._style = style
         self._lock = threading.Lock()
         self._progress: Progress | None = None
@@ -78,7 +85,7 @@ class ApplyConsole:
             self._progress.console.print(Text.from_ansi(text))
             return
         with self._lock:
-            click.echo(text)
+            self._write(text)
 
     def step(self, result: ActionResult, target: str | None = None) -> None:
         """The line of one finished step (apply's ``on_result``); ``target``: the label a

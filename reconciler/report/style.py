@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-import click
-
-# (text, colour name) -> text as printed; colour names are click's (red, green, yellow, cyan).
+# (text, colour name) -> text as printed; the colour names are those of ANSI_COLOURS.
 Style = Callable[[str, str], str]
 
 
@@ -16,9 +14,22 @@ def plain(text: str, _colour: str) -> str:
     return text
 
 
+# The SGR foreground code of each colour a renderer may ask for.
+ANSI_COLOURS = {
+    "black": 30,
+    "red": 31,
+    "green": 32,
+    "yellow": 33,
+    "blue": 34,
+    "magenta": 35,
+    "cyan": 36,
+    "white": 37,
+}
+
+
 def ansi(text: str, colour: str) -> str:
-    """The text in ANSI colour."""
-    return click.style(text, fg=colour)
+    """The text in ANSI colour (the colour, then a reset of every attribute)."""
+    return f"\x1b[{ANSI_COLOURS[colour]}m{text}\x1b[0m"
 
 
 def wants_colour(*, terminal: bool, no_color: bool, environ: Mapping[str, str]) -> bool:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 
+import click
 import pytest
 
 from reconciler.core.targets import Target, TargetPlan
 from reconciler.report.reporter import Reporter
-from reconciler.report.style import ansi, plain, wants_colour
+from reconciler.report.style import ANSI_COLOURS, ansi, plain, wants_colour
 from tests.unit.report_plans import conflicted, mixed_plan
 
 
@@ -75,3 +76,10 @@ def test_the_format_options_offer_the_registered_formats() -> None:
     assert choices("drift", "output_format") == list(FORMAT_BY_NAME)
     assert choices("apply", "log_format") == list(LOG_FORMAT_BY_NAME) == ["text", "json"]
     assert choices("drift", "log_format") == list(LOG_FORMAT_BY_NAME)
+
+
+@pytest.mark.parametrize("colour", sorted(ANSI_COLOURS))
+def test_ansi_prints_the_bytes_click_style_printed_before_the_report_left_click(
+    colour: str,
+) -> None:
+    assert ansi("Plan: 1 to add", colour) == click.style("Plan: 1 to add", fg=colour)
