@@ -9,7 +9,7 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypedDict
 
 from catalog.fields import CLONED_KEYS
 from reconciler.core.actions import FieldChange
@@ -30,6 +30,16 @@ from reconciler.gateway.session import DEFAULT_TIMEOUT, JSON_PATCH, CloudSession
 from reconciler.retry import Retrier
 
 READ_CONCURRENCY = 4
+
+
+class GlanceOptions(TypedDict, total=False):
+    """How a gateway talks to its cloud (see ``GlanceImages``; what is left out, its default)."""
+
+    concurrency: int
+    timeout: float
+    import_timeout: float
+    retrier: Retrier | None
+    region: str | None
 
 
 class GlanceImages:
