@@ -56,14 +56,28 @@ class GlanceImages:
         retrier: Retrier | None = None,
         region: str | None = None,
     ) -> None:
-        self.cloud = cloud
-        self.region = region
-        self.timeout = timeout
         self.import_timeout = import_timeout
         self._session = CloudSession(cloud, timeout=timeout, retrier=retrier, region=region)
         self.retrier = self._session.retrier
         self.project_id = self._session.project_id
         self._concurrency = max(1, concurrency)
+
+    # The session's, which alone holds them: the gateway talks to its cloud through it.
+
+    @property
+    def cloud(self) -> str:
+        """The clouds.yaml entry."""
+        return self._session.cloud
+
+    @property
+    def region(self) -> str | None:
+        """The entry's region chosen (None: the entry's own)."""
+        return self._session.region
+
+    @property
+    def timeout(self) -> float:
+        """Seconds without an answer after which a request gives up."""
+        return self._session.timeout
 
     @property
     def glance_endpoint(self) -> str:
