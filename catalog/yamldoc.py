@@ -220,12 +220,8 @@ def parse_document(text: str, file: str) -> ParsedDocument:
     if not text.strip() or all(
         line.lstrip().startswith("#") or not line.strip() for line in text.splitlines()
     ):
-        empty = Diagnostic(
-            file,
-            1,
-            1,
-            None,
-            "",
+        empty = _document_problem(
+            Position(file, 1, 1),
             "the file is empty",
             "a manifest needs version, catalog and images",
         )
@@ -260,14 +256,9 @@ def _parse(text: str, file: str, loader_class: Any) -> tuple[ParsedDocument, boo
         builder.report()
     except yaml.composer.ComposerError as error:
         if "single document" in (error.context or ""):
-            position = _position(file, error.problem_mark)
             document.diagnostics.append(
-                Diagnostic(
-                    file,
-                    position.line,
-                    position.column,
-                    None,
-                    "",
+                _document_problem(
+                    _position(file, error.problem_mark),
                     "more than one YAML document in the file",
                     "a manifest is one document: remove the '---' separator or split the files",
                 )
@@ -281,14 +272,9 @@ def _parse(text: str, file: str, loader_class: Any) -> tuple[ParsedDocument, boo
     except _TooLarge as too_large:
         document.root = None
         document.text = ""
-        position = too_large.position
         document.diagnostics.append(
-            Diagnostic(
-                file,
-                position.line,
-                position.column,
-                None,
-                "",
+            _document_problem(
+                too_large.position,
                 f"the document expands to more than {MAX_NODES} values",
                 "anchors and aliases multiply; write the values out",
             )
@@ -311,4 +297,9 @@ def _yaml_error(file: str, error: yaml.MarkedYAMLError) -> Diagnostic:
     hint = None
     if "\\t" in problem or "tab" in problem:
         hint = "YAML does not allow tabs for indentation; use spaces"
+    return _document_problem(position, message, hint)
+
+
+def _document_problem(position: Position, message: str, hint: str | None = None) -> Diagnostic:
+    """A problem of the YAML document itself, at ``position``: of no image and no path."""
     return Diagnostic(position.file, position.line, position.column, None, "", message, hint)

@@ -3,6 +3,7 @@ checked against the manifests and the cloud before it is applied."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -69,18 +70,35 @@ def plan_target(
     images glance-download takes from ``fed_regions``, which the run applies first, are
     looked for at apply); the caller closes the gateway."""
     from reconciler.core.planner import make_plan
-    from reconciler.preflight import RunChecks, preflight
     from reconciler.sources.resolve import resolve_sources
-    from reconciler.sources.stream import SourceProbe
 
     catalog = resolve_sources(catalog, settings, retrier)
+
+    def planned(gateway: GlanceGateway) -> Plan:
+        snapshot = observe(catalog, gateway)
+        return make_plan(catalog, snapshot, prune=prune, stuck_after=settings.stuck_after)
+
+    return _preflighted(planned, catalog, target, settings, fed_regions, retrier)
+
+
+def _preflighted(
+    planned: Callable[[GlanceGateway], Plan],
+    catalog: Catalog,
+    target: Target,
+    settings: RunSettings,
+    fed_regions: frozenset[str],
+    retrier: Retrier,
+) -> tuple[Plan, GlanceGateway]:
+    """The plan ``planned`` makes through a gateway opened to the target, with what preflight
+    found as conflicts, and that gateway (closed here when either fails)."""
+    from reconciler.preflight import RunChecks, preflight
+    from reconciler.sources.stream import SourceProbe
+
     gateway = open_gateway(target, settings, retrier)
     try:
-        planned = make_plan(
-            catalog, observe(catalog, gateway), prune=prune, stuck_after=settings.stuck_after
-        )
+        plan = planned(gateway)
         checks = RunChecks(SourceProbe(gateway.retrier.run, settings.timeout), gateway)
-        return preflight(planned, catalog, checks, settings.parallel, fed_regions), gateway
+        return preflight(plan, catalog, checks, settings.parallel, fed_regions), gateway
     except BaseException:
         gateway.close()
         raise
@@ -111,16 +129,14 @@ def check_saved_plan(
     the cloud as it is now, with the manifests' sources in its actions; a plan made from
     anything else is stale and refused. The caller closes the gateway."""
     from reconciler.core.planner import observed_fingerprint
-    from reconciler.preflight import RunChecks, preflight
     from reconciler.sources.checksum_source import stale_checksums
     from reconciler.sources.resolve import resolve_sources
-    from reconciler.sources.stream import SourceProbe
 
     catalog = resolve_sources(catalog, settings, retrier)
     if stale := [f"{where}: plan is stale: {why}" for why in stale_checksums(saved, catalog)]:
         raise GlanceCatalogError(*stale)
-    gateway = open_gateway(target, settings, retrier)
-    try:
+
+    def rechecked(gateway: GlanceGateway) -> Plan:
         if observed_fingerprint(catalog, observe(catalog, gateway)) != saved.observed_fingerprint:
             raise GlanceCatalogError(
                 f"{where}: plan is stale: the images in {target.described} changed since it was "
@@ -140,14 +156,9 @@ def check_saved_plan(
             )
             for change in saved.changes
         )
-        checks = RunChecks(SourceProbe(gateway.retrier.run, settings.timeout), gateway)
-        checked = preflight(
-            replace(saved, changes=changes), catalog, checks, settings.parallel, fed_regions
-        )
-        return checked, gateway
-    except BaseException:
-        gateway.close()
-        raise
+        return replace(saved, changes=changes)
+
+    return _preflighted(rechecked, catalog, target, settings, fed_regions, retrier)
 
 
 def _manifest_source(catalog: Catalog, image: str, version: str | None) -> ImageSource:

@@ -6,41 +6,22 @@ share, the Glance of another region a glance-download pulls from)."""
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, Unpack
 
 from catalog.model import ImageSource
 from reconciler.errors import CloudError
 from reconciler.gateway import pull, transfer
 from reconciler.gateway import stores as multistore
-from reconciler.gateway.glance_images import READ_CONCURRENCY, GlanceImages
-from reconciler.gateway.imports import IMPORT_TIMEOUT_SECONDS
-from reconciler.gateway.session import DEFAULT_TIMEOUT
+from reconciler.gateway.glance_images import GlanceImages, GlanceOptions
 from reconciler.image_data import ImageData
-from reconciler.retry import Retrier
 
 
 class GlanceGateway(GlanceImages):
     """One authenticated session to one cloud's Glance, for one project, and the sessions to
     the other entries it opens on the way (closed with it)."""
 
-    def __init__(
-        self,
-        cloud: str,
-        *,
-        concurrency: int = READ_CONCURRENCY,
-        timeout: float = DEFAULT_TIMEOUT,
-        import_timeout: float = IMPORT_TIMEOUT_SECONDS,
-        retrier: Retrier | None = None,
-        region: str | None = None,
-    ) -> None:
-        super().__init__(
-            cloud,
-            concurrency=concurrency,
-            timeout=timeout,
-            import_timeout=import_timeout,
-            retrier=retrier,
-            region=region,
-        )
+    def __init__(self, cloud: str, **options: Unpack[GlanceOptions]) -> None:
+        super().__init__(cloud, **options)
         self._peers: dict[str, GlanceGateway] = {}
         self._peers_lock = threading.Lock()
         self._copy_problem: tuple[str | None] | None = None

@@ -9,7 +9,7 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypedDict
 
 from catalog.fields import CLONED_KEYS
 from reconciler.core.actions import FieldChange
@@ -32,6 +32,16 @@ from reconciler.retry import Retrier
 READ_CONCURRENCY = 4
 
 
+class GlanceOptions(TypedDict, total=False):
+    """How a gateway talks to its cloud (see ``GlanceImages``; what is left out, its default)."""
+
+    concurrency: int
+    timeout: float
+    import_timeout: float
+    retrier: Retrier | None
+    region: str | None
+
+
 class GlanceImages:
     """One authenticated session to one cloud's Glance, for one project: its images read, and
     changed one API call per action kind (GlanceGateway adds the data and the other clouds)."""
@@ -46,14 +56,28 @@ class GlanceImages:
         retrier: Retrier | None = None,
         region: str | None = None,
     ) -> None:
-        self.cloud = cloud
-        self.region = region
-        self.timeout = timeout
         self.import_timeout = import_timeout
         self._session = CloudSession(cloud, timeout=timeout, retrier=retrier, region=region)
         self.retrier = self._session.retrier
         self.project_id = self._session.project_id
         self._concurrency = max(1, concurrency)
+
+    # The session's, which alone holds them: the gateway talks to its cloud through it.
+
+    @property
+    def cloud(self) -> str:
+        """The clouds.yaml entry."""
+        return self._session.cloud
+
+    @property
+    def region(self) -> str | None:
+        """The entry's region chosen (None: the entry's own)."""
+        return self._session.region
+
+    @property
+    def timeout(self) -> float:
+        """Seconds without an answer after which a request gives up."""
+        return self._session.timeout
 
     @property
     def glance_endpoint(self) -> str:

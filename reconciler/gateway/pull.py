@@ -228,9 +228,6 @@ class GlanceDownload(QueuedImport):
         }
         return self.into_store(body)
 
-    def failed(self, stored: dict[str, Any], reason: str) -> CloudError:
-        return CloudError(
-            f"image '{self.image}': Glance could not pull image {self._origin_id} from region "
-            f"{self._source.region}: {reason}",
-            transient=stored.get("status") == "queued",
-        )
+    @property
+    def asked(self) -> str:
+        return f"pull image {self._origin_id} from region {self._source.region}"

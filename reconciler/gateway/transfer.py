@@ -291,7 +291,9 @@ def verify_imported(
 class QueuedImport(ImportFollower):
     """An import into an image without data (web-download, glance-download): the image is
     queued until Glance has the data (status active), and importing while an import runs; a
-    failed one puts it back to queued. New data goes to ``store`` (None: Glance's default)."""
+    failed one puts it back to queued, so its failure is transient while the image is queued.
+    New data goes to ``store`` (None: Glance's default); subclasses say what Glance was asked
+    (``asked``)."""
 
     def __init__(
         self, session: CloudSession, image_id: str, image: str, timeout: float, store: str | None
@@ -323,6 +325,18 @@ class QueuedImport(ImportFollower):
     def stale_lock(self, message: str) -> CloudError:
         return DataRefused(message)
 
+    @property
+    def asked(self) -> str:
+        """What Glance was asked to do, in words that follow "Glance could not"."""
+        raise NotImplementedError
+
+    def failed(self, stored: dict[str, Any], reason: str) -> CloudError:
+        # Glance puts an image whose import failed back to queued, ready for another try.
+        return CloudError(
+            f"image '{self.image}': Glance could not {self.asked}: {reason}",
+            transient=stored.get("status") == "queued",
+        )
+
 
 class WebDownload(QueuedImport):
     """A web-download: Glance fetches the data's URL."""
@@ -346,11 +360,9 @@ class WebDownload(QueuedImport):
     def body(self, stored: dict[str, Any]) -> dict[str, Any]:
         return self.into_store({"method": {"name": "web-download", "uri": self._data.fetch_url()}})
 
-    def failed(self, stored: dict[str, Any], reason: str) -> CloudError:
-        return CloudError(
-            f"image '{self.image}': Glance could not import {self._data.location}: {reason}",
-            transient=stored.get("status") == "queued",
-        )
+    @property
+    def asked(self) -> str:
+        return f"import {self._data.location}"
 
 
 def hash_stored(session: CloudSession, image_id: str, image: str, algorithm: str) -> str:

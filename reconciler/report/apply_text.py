@@ -45,11 +45,7 @@ def render_failures(report: ApplyReport, style: Style = plain) -> str:
 
 def applied_text(counts: Counts) -> str:
     """``2 created, 0 updated, 1 replaced, 0 deleted, 3 member changes``."""
-    members = f"{counts.members} member change{'' if counts.members == 1 else 's'}"
-    return (
-        f"{counts.create} created, {counts.update} updated, {counts.replace} replaced, "
-        f"{counts.delete} deleted, {members}"
-    )
+    return counts.phrase("created", "updated", "replaced", "deleted")
 
 
 def steps_text(report: ApplyReport) -> str:

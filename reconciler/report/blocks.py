@@ -106,6 +106,15 @@ class Counts:
         count: int = getattr(self, change.value)
         return count
 
+    def phrase(self, created: str, updated: str, replaced: str, deleted: str) -> str:
+        """The counts in words, each image count with its word, member changes last:
+        ``1 created, 0 updated, 0 replaced, 2 deleted, 1 member change``."""
+        members = f"{self.members} member change{'' if self.members == 1 else 's'}"
+        return (
+            f"{self.create} {created}, {self.update} {updated}, {self.replace} {replaced}, "
+            f"{self.delete} {deleted}, {members}"
+        )
+
 
 def _counted(changes: Iterable[ImageChange], members: int) -> Counts:
     tally = dict.fromkeys(Change, 0)

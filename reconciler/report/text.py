@@ -141,11 +141,7 @@ def render_drift(plan: Plan, style: Style = plain, *, verbose: bool = False) -> 
 
 def counts_text(counts: Counts) -> str:
     """``1 to create, 0 to update, 0 to replace, 2 to delete, 1 member change``."""
-    members = f"{counts.members} member change{'' if counts.members == 1 else 's'}"
-    return (
-        f"{counts.create} to create, {counts.update} to update, {counts.replace} to replace, "
-        f"{counts.delete} to delete, {members}"
-    )
+    return counts.phrase("to create", "to update", "to replace", "to delete")
 
 
 def summary(plan: Plan) -> str:
