@@ -8,10 +8,11 @@ STAMP := $(VENV)/.installed
 # Extra pytest arguments for unit, unit-oldest, test-oldest and unit-py313:
 #   make test-oldest PYTEST_ARGS='-x -k apply'
 PYTEST_ARGS ?=
-# What needs no Glance: the unit tests (pure, fast: `make unit`), and the examples' and the
-# harness's own tests, which run bash, subprocesses and servers on 127.0.0.1. unit-oldest and
-# unit-py313 run all of it, so that the oldest dependencies and Python 3.13 see them too.
-OFFLINE_TESTS := tests/unit tests/examples tests/harness
+# What needs no Glance: the unit tests (pure, fast: `make unit`), and the tests that run bash,
+# subprocesses and stand-in servers on 127.0.0.1 (the examples', the harness's own, and the
+# product's against loopback servers). unit-oldest and unit-py313 run all of it, so that the
+# oldest dependencies and Python 3.13 see them too.
+OFFLINE_TESTS := tests/unit tests/examples tests/harness tests/loopback
 
 # The oldest declared dependencies (tests/constraints-oldest.txt), on $(PYTHON).
 OLDEST_VENV := .venv-oldest
