@@ -98,7 +98,8 @@ def plan_fleet(
         )
 
     fleet.plans = _each(selected, one, bound)
-    fail_as_one_cloud(fleet, fleet.plans[0].error)
+    if fleet.plans:
+        fail_as_one_cloud(fleet, fleet.plans[0].error)
     return fleet
 
 
@@ -116,8 +117,11 @@ def refuse_one_cloud(fleet: Fleet, max_delete: int) -> None:
     refused target's plan as its outcome."""
     from reconciler.executor import check_applicable
 
+    # Over targets, or over none (--target and --cloud selecting nothing): nothing to refuse.
+    if not reads_as_one_cloud([entry.target for entry in fleet.plans]):
+        return
     plan = fleet.plans[0].plan
-    if plan is not None and reads_as_one_cloud([entry.target for entry in fleet.plans]):
+    if plan is not None:
         try:
             check_applicable(plan, max_delete)
         except GlanceCatalogError as error:

@@ -147,3 +147,43 @@ def test_a_bad_manifest_makes_no_api_call(
     assert "cannot reach Keystone at" in good.stderr
     assert "Traceback" not in good.output
     assert accepted != []
+
+
+TWO_TARGETS = """
+    version: 1
+    catalog: c
+    defaults: {disk_format: raw}
+    targets:
+      - {name: east, cloud: prod}
+      - {name: west, cloud: other}
+    images:
+      - name: base
+"""
+
+
+@pytest.mark.parametrize(
+    ("command", "summary"),
+    [
+        (["plan"], "0 targets: 0 to create, 0 to update, 0 to replace, 0 to delete, 0 member"),
+        (["drift"], "0 targets: 0 in sync, 0 drifted, 0 failed."),
+        (["apply", "--auto-approve"], "0 targets: 0 to create, 0 to update, 0 to replace"),
+    ],
+)
+def test_targets_and_clouds_that_select_nothing_are_a_run_over_no_target(
+    tmp_path: Path, command: list[str], summary: str
+) -> None:
+    # east is on cloud prod, so --target east --cloud other selects no target: no cloud is
+    # opened (clouds.yaml does not exist) and the run is an empty one, not a crash.
+    manifest = write_manifest(tmp_path, TWO_TARGETS)
+    result = run_cli(
+        *command,
+        str(manifest),
+        "--target",
+        "east",
+        "--cloud",
+        "other",
+        env={"OS_CLIENT_CONFIG_FILE": str(tmp_path / "no-clouds.yaml")},
+    )
+    assert result.code == 0, result.output
+    assert result.stdout.startswith(summary)
+    assert "unexpected error" not in result.output
